@@ -1,0 +1,1002 @@
+//! [`ClarifaiClient`]: the generated client with credentials, `user_app_id` filling, deadlines,
+//! retries, Clarifai's in-band status turned into [`Error`], pagination and streaming helpers.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_core::Stream;
+use futures_util::StreamExt;
+use tonic::GrpcMethod;
+use tonic::codegen::http::uri::PathAndQuery;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Channel, Endpoint, Uri};
+use tracing::Instrument;
+
+use crate::api::v2_client::V2Client;
+use crate::intercept::{AuthInterceptor, CredentialSource};
+use crate::rpc::{BidiStreamingRpc, ClientStreamingRpc, Rpc, ServerStreamingRpc, UnaryRpc};
+use crate::scope::{ClarifaiResponse, UserAppScoped};
+use crate::{
+    CredentialKind, CredentialProvider, Credentials, Error, RetryPolicy, RotatingCredentials,
+};
+
+/// The default endpoint: Clarifai's public API, over TLS.
+pub const DEFAULT_ENDPOINT: &str = "https://api.clarifai.com:443";
+/// The default cap on a message's size, each way: 1 GiB, as in Clarifai's Python client.
+pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 1 << 30;
+/// The default per-call deadline.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+/// The default page size of the `list_*_stream` helpers when the request leaves `per_page` at 0.
+pub const DEFAULT_PAGE_SIZE: u32 = 100;
+
+/// A stream of responses, each checked for Clarifai's in-band status.
+pub type ResponseStream<T> = Pin<Box<dyn Stream<Item = Result<T, Error>> + Send + 'static>>;
+
+/// The generated client with the credentials interceptor applied, as [`ClarifaiClient::v2`] gives it.
+pub type InterceptedV2Client = V2Client<InterceptedService<Channel, AuthInterceptor>>;
+
+/// A client for the Clarifai V2 API. Cheap to clone (one shared HTTP/2 channel); `Send + Sync`.
+///
+/// Every rpc has a named method (`post_model_outputs`, `list_models`, `generate_model_outputs`,
+/// ...) taking the request message, or a `tonic::Request` of it to set metadata, a timeout
+/// (`set_timeout`), a [`RetryPolicy`] or other [`Credentials`] (in its extensions) for that one call.
+#[derive(Clone)]
+pub struct ClarifaiClient {
+    grpc: tonic::client::Grpc<InterceptedService<Channel, AuthInterceptor>>,
+    channel: Channel,
+    interceptor: AuthInterceptor,
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    timeout: Option<Duration>,
+    retry: RetryPolicy,
+    max_decoding: usize,
+    max_encoding: usize,
+    page_size: u32,
+    gzip: bool,
+    rotating: Option<RotatingCredentials>,
+}
+
+impl std::fmt::Debug for ClarifaiClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClarifaiClient")
+            .field("credentials", &self.interceptor)
+            .field("timeout", &self.shared.timeout)
+            .field("retry", &self.shared.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`ClarifaiClient`]. The builder's settings win over the environment.
+#[derive(Default)]
+pub struct ClientBuilder {
+    endpoint: Option<String>,
+    source: Option<CredentialSource>,
+    timeout: Option<Option<Duration>>,
+    connect_timeout: Option<Duration>,
+    retry: Option<RetryPolicy>,
+    max_decoding: Option<usize>,
+    max_encoding: Option<usize>,
+    page_size: Option<u32>,
+    allow_insecure: bool,
+    ca_pem: Vec<Vec<u8>>,
+    gzip: bool,
+    keepalive: Option<Duration>,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("endpoint", &self.endpoint)
+            .field("has_credentials", &self.source.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// The server: `https://host[:port]` (TLS), `http://host:port` (plaintext, loopback only
+    /// unless [`allow_insecure`](Self::allow_insecure)), or a bare `host[:port]` (TLS).
+    /// Without it: `CLARIFAI_API_BASE` (a URL), then `CLARIFAI_GRPC_BASE` (a host, TLS on 443),
+    /// then [`DEFAULT_ENDPOINT`].
+    pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// Fixed credentials. Without any, [`Credentials::from_env`] is used.
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.source = Some(CredentialSource::Fixed(credentials));
+        self
+    }
+
+    /// Credentials that can rotate: the provider is asked on every call.
+    pub fn credential_provider(mut self, provider: impl CredentialProvider) -> Self {
+        self.source = Some(CredentialSource::Provider(Arc::new(provider)));
+        self
+    }
+
+    /// The default per-call deadline (default [`DEFAULT_TIMEOUT`]); it bounds retries too. For a
+    /// streaming call it bounds the wait for the first response.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(Some(timeout));
+        self
+    }
+
+    /// No default deadline.
+    pub fn no_timeout(mut self) -> Self {
+        self.timeout = Some(None);
+        self
+    }
+
+    /// How long to wait for a connection (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// HTTP/2 keepalive ping interval (default 30 s).
+    pub fn keepalive(mut self, interval: Duration) -> Self {
+        self.keepalive = Some(interval);
+        self
+    }
+
+    /// The retry policy (default [`RetryPolicy::default`]).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// The largest response message accepted (default [`DEFAULT_MAX_MESSAGE_SIZE`]).
+    pub fn max_decoding_message_size(mut self, bytes: usize) -> Self {
+        self.max_decoding = Some(bytes);
+        self
+    }
+
+    /// The largest request message sent (default [`DEFAULT_MAX_MESSAGE_SIZE`]).
+    pub fn max_encoding_message_size(mut self, bytes: usize) -> Self {
+        self.max_encoding = Some(bytes);
+        self
+    }
+
+    /// The page size of the `list_*_stream` helpers when a request leaves `per_page` at 0.
+    pub fn page_size(mut self, per_page: u32) -> Self {
+        self.page_size = Some(per_page.max(1));
+        self
+    }
+
+    /// Allows plaintext `http://` to a host that is not loopback. Off by default, so that a key
+    /// is never sent in the clear by accident.
+    pub fn allow_insecure(mut self, allow: bool) -> Self {
+        self.allow_insecure = allow;
+        self
+    }
+
+    /// Trusts one more CA certificate (PEM), for corporate proxies and private deployments.
+    pub fn ca_certificate(mut self, pem: impl AsRef<[u8]>) -> Self {
+        self.ca_pem.push(pem.as_ref().to_vec());
+        self
+    }
+
+    /// Compresses requests with gzip and accepts gzip responses (feature `gzip`).
+    #[cfg(feature = "gzip")]
+    pub fn gzip(mut self, enabled: bool) -> Self {
+        self.gzip = enabled;
+        self
+    }
+
+    /// Builds the client. No network traffic happens until the first call. Must run inside a
+    /// tokio runtime.
+    pub fn build(self) -> Result<ClarifaiClient, Error> {
+        let source = match self.source.clone() {
+            Some(source) => source,
+            None => CredentialSource::Fixed(Credentials::from_env()?),
+        };
+        let raw = match self.endpoint.clone() {
+            Some(e) => e,
+            None => endpoint_from_env(|name| std::env::var(name).ok()),
+        };
+        let target = parse_endpoint(&raw, self.allow_insecure)?;
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(Error::InvalidEndpoint {
+                endpoint: raw,
+                reason: "ClientBuilder::build must be called inside a tokio runtime".into(),
+            });
+        }
+        let invalid = |reason: String| Error::InvalidEndpoint {
+            endpoint: raw.clone(),
+            reason,
+        };
+        let mut endpoint = Endpoint::from_shared(target.uri.to_string())
+            .map_err(|e| invalid(e.to_string()))?
+            .connect_timeout(self.connect_timeout.unwrap_or(Duration::from_secs(10)))
+            .tcp_nodelay(true)
+            .http2_keep_alive_interval(self.keepalive.unwrap_or(Duration::from_secs(30)))
+            .keep_alive_timeout(Duration::from_secs(20))
+            .keep_alive_while_idle(true)
+            .user_agent(crate::intercept::REQUEST_ID_PREFIX)
+            .map_err(|e| invalid(e.to_string()))?;
+        if target.tls {
+            endpoint = configure_tls(endpoint, &target.host, &self.ca_pem).map_err(invalid)?;
+        }
+        let channel = endpoint.connect_lazy();
+        Ok(self.finish(channel, source))
+    }
+
+    fn finish(self, channel: Channel, source: CredentialSource) -> ClarifaiClient {
+        let rotating = None;
+        ClarifaiClient::assemble(
+            channel,
+            source,
+            Shared {
+                timeout: self.timeout.unwrap_or(Some(DEFAULT_TIMEOUT)),
+                retry: self.retry.unwrap_or_default(),
+                max_decoding: self.max_decoding.unwrap_or(DEFAULT_MAX_MESSAGE_SIZE),
+                max_encoding: self.max_encoding.unwrap_or(DEFAULT_MAX_MESSAGE_SIZE),
+                page_size: self.page_size.unwrap_or(DEFAULT_PAGE_SIZE),
+                gzip: self.gzip,
+                rotating,
+            },
+        )
+    }
+}
+
+/// `CLARIFAI_API_BASE` (a URL) wins over `CLARIFAI_GRPC_BASE` (a host, TLS on 443).
+fn endpoint_from_env(lookup: impl Fn(&str) -> Option<String>) -> String {
+    if let Some(url) = lookup("CLARIFAI_API_BASE").filter(|v| !v.trim().is_empty()) {
+        return url.trim().to_owned();
+    }
+    if let Some(host) = lookup("CLARIFAI_GRPC_BASE").filter(|v| !v.trim().is_empty()) {
+        let host = host.trim();
+        return if host.contains("://") {
+            host.to_owned()
+        } else {
+            format!("https://{host}")
+        };
+    }
+    DEFAULT_ENDPOINT.to_owned()
+}
+
+struct Target {
+    uri: Uri,
+    host: String,
+    tls: bool,
+}
+
+fn parse_endpoint(raw: &str, allow_insecure: bool) -> Result<Target, Error> {
+    let invalid = |reason: &str| Error::InvalidEndpoint {
+        endpoint: raw.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err(invalid("is empty"));
+    }
+    let with_scheme = if trimmed.contains("://") {
+        trimmed.to_owned()
+    } else {
+        format!("https://{trimmed}")
+    };
+    let uri: Uri = with_scheme
+        .parse()
+        .map_err(|e: http::uri::InvalidUri| invalid(&format!("not a URL ({e})")))?;
+    let tls = match uri.scheme_str() {
+        Some("https") => true,
+        Some("http") => false,
+        _ => return Err(invalid("the scheme must be https:// or http://")),
+    };
+    let host = uri
+        .host()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| invalid("has no host"))?
+        .to_owned();
+    if uri.path() != "/" && !uri.path().is_empty() || uri.query().is_some() {
+        return Err(invalid(
+            "a gRPC endpoint has no path or query: give scheme, host and port only",
+        ));
+    }
+    let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
+    if !tls && !allow_insecure && !is_loopback(&host) {
+        return Err(invalid(
+            "plaintext http:// to a host that is not loopback would send credentials in the clear; \
+             use https://, or opt in with ClientBuilder::allow_insecure(true)",
+        ));
+    }
+    let scheme = if tls { "https" } else { "http" };
+    let uri = format!("{scheme}://{host}:{port}")
+        .parse()
+        .map_err(|e: http::uri::InvalidUri| invalid(&e.to_string()))?;
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    Ok(Target { uri, host, tls })
+}
+
+fn is_loopback(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(any(feature = "tls-ring", feature = "tls-aws-lc"))]
+fn configure_tls(endpoint: Endpoint, host: &str, ca_pem: &[Vec<u8>]) -> Result<Endpoint, String> {
+    use tonic::transport::{Certificate, ClientTlsConfig};
+    #[allow(unused_mut)]
+    let mut tls = ClientTlsConfig::new().domain_name(host.to_owned());
+    #[cfg(feature = "tls-native-roots")]
+    {
+        tls = tls.with_native_roots();
+    }
+    #[cfg(feature = "tls-webpki-roots")]
+    {
+        tls = tls.with_webpki_roots();
+    }
+    for pem in ca_pem {
+        tls = tls.ca_certificate(Certificate::from_pem(pem));
+    }
+    endpoint
+        .tls_config(tls)
+        .map_err(|e| format!("TLS setup failed: {e}"))
+}
+
+#[cfg(not(any(feature = "tls-ring", feature = "tls-aws-lc")))]
+fn configure_tls(_: Endpoint, _: &str, _: &[Vec<u8>]) -> Result<Endpoint, String> {
+    Err("https:// needs TLS, and this build has none: enable the `tls-ring` or `tls-aws-lc` feature".into())
+}
+
+impl ClarifaiClient {
+    /// A builder with the defaults.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client over a channel you built (your own tower stack, an in-memory transport, ...),
+    /// with default settings otherwise.
+    pub fn from_channel(channel: Channel, credentials: Credentials) -> Self {
+        ClientBuilder::default().finish(channel, CredentialSource::Fixed(credentials))
+    }
+
+    /// [`ClarifaiClient::from_channel`] with the builder's other settings (timeouts, retries,
+    /// limits); its endpoint and TLS settings are ignored.
+    pub fn from_channel_with(channel: Channel, builder: ClientBuilder) -> Result<Self, Error> {
+        let source = match builder.source.clone() {
+            Some(s) => s,
+            None => CredentialSource::Fixed(Credentials::from_env()?),
+        };
+        Ok(builder.finish(channel, source))
+    }
+
+    fn assemble(channel: Channel, source: CredentialSource, mut shared: Shared) -> Self {
+        // Keep a handle on rotating credentials so that `rotate_credentials` can reach them.
+        let source = match source {
+            CredentialSource::Fixed(c) => {
+                let slot = RotatingCredentials::new(c);
+                shared.rotating = Some(slot.clone());
+                CredentialSource::Provider(Arc::new(slot))
+            }
+            other => other,
+        };
+        let interceptor = AuthInterceptor::with_source(source);
+        #[allow(unused_mut)]
+        let mut grpc = tonic::client::Grpc::new(InterceptedService::new(
+            channel.clone(),
+            interceptor.clone(),
+        ))
+        .max_decoding_message_size(shared.max_decoding)
+        .max_encoding_message_size(shared.max_encoding);
+        #[cfg(feature = "gzip")]
+        if shared.gzip {
+            grpc = grpc
+                .send_compressed(tonic::codec::CompressionEncoding::Gzip)
+                .accept_compressed(tonic::codec::CompressionEncoding::Gzip);
+        }
+        ClarifaiClient {
+            grpc,
+            channel,
+            interceptor,
+            shared: Arc::new(shared),
+        }
+    }
+
+    /// The generated `V2Client`, with the credentials interceptor and this client's message
+    /// limits, but nothing else: responses come back unchecked, `user_app_id` is not filled, and
+    /// nothing is retried.
+    pub fn v2(&self) -> InterceptedV2Client {
+        #[allow(unused_mut)]
+        let mut client = V2Client::with_interceptor(self.channel.clone(), self.interceptor.clone())
+            .max_decoding_message_size(self.shared.max_decoding)
+            .max_encoding_message_size(self.shared.max_encoding);
+        #[cfg(feature = "gzip")]
+        if self.shared.gzip {
+            client = client
+                .send_compressed(tonic::codec::CompressionEncoding::Gzip)
+                .accept_compressed(tonic::codec::CompressionEncoding::Gzip);
+        }
+        client
+    }
+
+    /// The credentials calls use now.
+    pub fn credentials(&self) -> Credentials {
+        self.interceptor.source().current()
+    }
+
+    /// Replaces the credentials for every call that starts from now on, in this client and its
+    /// clones. Returns `false` (and changes nothing) when the client was built with your own
+    /// [`CredentialProvider`]: rotate through it instead.
+    pub fn rotate_credentials(&self, credentials: Credentials) -> bool {
+        match &self.shared.rotating {
+            Some(slot) => {
+                slot.rotate(credentials);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// A client sharing this one's connection, with other credentials.
+    pub fn with_credentials(&self, credentials: Credentials) -> Self {
+        let shared = Shared {
+            timeout: self.shared.timeout,
+            retry: self.shared.retry.clone(),
+            max_decoding: self.shared.max_decoding,
+            max_encoding: self.shared.max_encoding,
+            page_size: self.shared.page_size,
+            gzip: self.shared.gzip,
+            rotating: None,
+        };
+        Self::assemble(
+            self.channel.clone(),
+            CredentialSource::Fixed(credentials),
+            shared,
+        )
+    }
+
+    /// Prepares one call: the effective credentials, the PAT-only guard, `user_app_id`.
+    fn prepare<R: Rpc>(
+        &self,
+        request: tonic::Request<R::Request>,
+    ) -> Result<Prepared<R::Request>, Error> {
+        let (metadata, mut extensions, mut message) = request.into_parts();
+        let creds = match extensions.get::<Credentials>() {
+            Some(c) => c.clone(),
+            None => self.interceptor.source().current(),
+        };
+        // A caller-set authorization header is the caller's business; only our own credentials
+        // are checked here.
+        let own_auth = !metadata.contains_key(crate::credentials::AUTHORIZATION)
+            && !metadata.contains_key(crate::credentials::SESSION_TOKEN);
+        if own_auth {
+            if creds.kind() == CredentialKind::ApiKey && R::INFO.needs_pat() {
+                return Err(Error::PatRequired { rpc: R::INFO.name });
+            }
+            fill_user_app_id::<R>(&creds, &mut message)?;
+            // Pin this call to the credentials checked above, even if they rotate meanwhile.
+            extensions.insert(creds.clone());
+        }
+        let timeout = metadata
+            .get("grpc-timeout")
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_grpc_timeout)
+            .or(self.shared.timeout);
+        let retry = extensions
+            .get::<RetryPolicy>()
+            .cloned()
+            .unwrap_or_else(|| self.shared.retry.clone());
+        Ok(Prepared {
+            metadata,
+            extensions,
+            message,
+            timeout,
+            retry,
+            creds: if own_auth { Some(creds) } else { None },
+        })
+    }
+
+    fn grpc(&self) -> tonic::client::Grpc<InterceptedService<Channel, AuthInterceptor>> {
+        self.grpc.clone()
+    }
+
+    /// Calls a unary rpc: credentials, `user_app_id`, deadline, retries, in-band status.
+    pub async fn unary<R: UnaryRpc>(
+        &self,
+        request: tonic::Request<R::Request>,
+    ) -> Result<R::Response, Error> {
+        let prepared = self.prepare::<R>(request)?;
+        let span = tracing::debug_span!(
+            "clarifai.call",
+            rpc = R::INFO.name,
+            attempt = tracing::field::Empty,
+            req_id = tracing::field::Empty
+        );
+        async move {
+            let deadline = prepared.timeout.map(|t| Instant::now() + t);
+            let mut attempt = 1u32;
+            loop {
+                tracing::Span::current().record("attempt", attempt);
+                let result = self.unary_once::<R>(&prepared, deadline).await;
+                match result {
+                    Ok(response) => return Ok(response),
+                    Err(e) => {
+                        if !prepared.retry.should_retry(&e, attempt) {
+                            return Err(e);
+                        }
+                        let delay = prepared.retry.delay(attempt);
+                        if deadline.is_some_and(|d| Instant::now() + delay >= d) {
+                            return Err(e);
+                        }
+                        tracing::debug!(error = %e, ?delay, "retrying");
+                        tokio::time::sleep(delay).await;
+                        attempt += 1;
+                    }
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn unary_once<R: UnaryRpc>(
+        &self,
+        prepared: &Prepared<R::Request>,
+        deadline: Option<Instant>,
+    ) -> Result<R::Response, Error> {
+        let rpc = R::INFO.name;
+        let request = prepared.request::<R>(deadline)?;
+        let mut grpc = self.grpc();
+        let call = async move {
+            grpc.ready()
+                .await
+                .map_err(|e| Error::from_status(rpc, transport_status(e)))?;
+            grpc.unary(
+                request,
+                PathAndQuery::from_static(R::INFO.path),
+                tonic_prost::ProstCodec::default(),
+            )
+            .await
+            .map_err(|s| Error::from_status(rpc, s))
+        };
+        let response = with_deadline(rpc, prepared.timeout, deadline, call).await?;
+        check_status(rpc, response.into_inner())
+    }
+
+    /// Calls a server-streaming rpc. Retried only until the first response arrives; after that,
+    /// items are checked one by one and a failure ends the stream.
+    pub async fn server_streaming<R: ServerStreamingRpc>(
+        &self,
+        request: tonic::Request<R::Request>,
+    ) -> Result<ResponseStream<R::Response>, Error> {
+        let rpc = R::INFO.name;
+        let prepared = self.prepare::<R>(request)?;
+        let deadline = prepared.timeout.map(|t| Instant::now() + t);
+        let mut attempt = 1u32;
+        loop {
+            let request = prepared.request::<R>(None)?;
+            let mut grpc = self.grpc();
+            let start = async move {
+                grpc.ready()
+                    .await
+                    .map_err(|e| Error::from_status(rpc, transport_status(e)))?;
+                let mut stream = grpc
+                    .server_streaming(
+                        request,
+                        PathAndQuery::from_static(R::INFO.path),
+                        tonic_prost::ProstCodec::default(),
+                    )
+                    .await
+                    .map_err(|s| Error::from_status(rpc, s))?
+                    .into_inner();
+                let first = stream
+                    .message()
+                    .await
+                    .map_err(|s| Error::from_status(rpc, s))?;
+                let first = first.map(|m| check_status(rpc, m)).transpose()?;
+                Ok::<_, Error>((first, stream))
+            };
+            match with_deadline(rpc, prepared.timeout, deadline, start).await {
+                Ok((first, rest)) => {
+                    let head = futures_util::stream::iter(first.map(Ok));
+                    return Ok(Box::pin(head.chain(checked(rpc, rest))));
+                }
+                Err(e) => {
+                    if !prepared.retry.should_retry(&e, attempt) {
+                        return Err(e);
+                    }
+                    let delay = prepared.retry.delay(attempt);
+                    if deadline.is_some_and(|d| Instant::now() + delay >= d) {
+                        return Err(e);
+                    }
+                    tokio::time::sleep(delay).await;
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    /// Calls a bidi-streaming rpc: `user_app_id` is filled on every outgoing message, every
+    /// response is checked. Not retried (the input cannot be replayed). If a message needs an app
+    /// the credentials lack, sending stops there and the response stream ends with
+    /// [`Error::MissingAppId`].
+    pub async fn streaming<R: BidiStreamingRpc, S>(
+        &self,
+        requests: S,
+    ) -> Result<ResponseStream<R::Response>, Error>
+    where
+        S: Stream<Item = R::Request> + Send + 'static,
+    {
+        let rpc = R::INFO.name;
+        let (outgoing, failure) = self.outgoing::<R, S>(requests)?;
+        let request = tonic::Request::new(outgoing);
+        let mut grpc = self.grpc();
+        let deadline = self.shared.timeout.map(|t| Instant::now() + t);
+        let start = async move {
+            grpc.ready()
+                .await
+                .map_err(|e| Error::from_status(rpc, transport_status(e)))?;
+            grpc.streaming(
+                request,
+                PathAndQuery::from_static(R::INFO.path),
+                tonic_prost::ProstCodec::default(),
+            )
+            .await
+            .map_err(|s| Error::from_status(rpc, s))
+        };
+        let stream = with_deadline(rpc, self.shared.timeout, deadline, start)
+            .await?
+            .into_inner();
+        let tail =
+            futures_util::stream::once(
+                async move { failure.lock().ok().and_then(|mut f| f.take()) },
+            )
+            .filter_map(|e| async move { e.map(Err) });
+        Ok(Box::pin(checked(rpc, stream).chain(tail)))
+    }
+
+    /// Calls a client-streaming rpc, with `user_app_id` filled on every outgoing message.
+    pub async fn client_streaming<R: ClientStreamingRpc, S>(
+        &self,
+        requests: S,
+    ) -> Result<R::Response, Error>
+    where
+        S: Stream<Item = R::Request> + Send + 'static,
+    {
+        let rpc = R::INFO.name;
+        let (outgoing, failure) = self.outgoing::<R, S>(requests)?;
+        let mut grpc = self.grpc();
+        grpc.ready()
+            .await
+            .map_err(|e| Error::from_status(rpc, transport_status(e)))?;
+        let response = grpc
+            .client_streaming(
+                tonic::Request::new(outgoing),
+                PathAndQuery::from_static(R::INFO.path),
+                tonic_prost::ProstCodec::default(),
+            )
+            .await
+            .map_err(|s| Error::from_status(rpc, s));
+        if let Some(e) = failure.lock().ok().and_then(|mut f| f.take()) {
+            return Err(e);
+        }
+        check_status(rpc, response?.into_inner())
+    }
+
+    /// The outgoing half of a client or bidi stream, with `user_app_id` filled per message.
+    #[allow(clippy::type_complexity)]
+    fn outgoing<R: Rpc, S>(
+        &self,
+        requests: S,
+    ) -> Result<
+        (
+            impl Stream<Item = R::Request> + Send + 'static,
+            Arc<std::sync::Mutex<Option<Error>>>,
+        ),
+        Error,
+    >
+    where
+        S: Stream<Item = R::Request> + Send + 'static,
+    {
+        let creds = self.credentials();
+        if creds.kind() == CredentialKind::ApiKey && R::INFO.needs_pat() {
+            return Err(Error::PatRequired { rpc: R::INFO.name });
+        }
+        let failure = Arc::new(std::sync::Mutex::new(None));
+        let slot = failure.clone();
+        let outgoing = requests
+            .map(move |mut message| {
+                let filled = fill_user_app_id::<R>(&creds, &mut message);
+                filled.map(|()| message)
+            })
+            .take_while(move |item| {
+                if let Err(e) = item
+                    && let Ok(mut f) = slot.lock()
+                {
+                    *f = Some(Error::MissingAppId {
+                        rpc: e.rpc().unwrap_or(R::INFO.name),
+                    });
+                }
+                futures_util::future::ready(item.is_ok())
+            })
+            .filter_map(|item| futures_util::future::ready(item.ok()));
+        Ok((outgoing, failure))
+    }
+
+    /// Yields every item of a paginated List rpc, fetching pages lazily: it stops after an empty
+    /// or short page. `per_page` 0 means the client's page size; `page` 0 means the first.
+    pub fn paginate<R, T, F>(&self, request: R::Request, items: F) -> ResponseStream<T>
+    where
+        R: UnaryRpc,
+        R::Request: crate::scope::Paged,
+        T: Send + 'static,
+        F: Fn(&mut R::Response) -> Vec<T> + Send + Sync + 'static,
+    {
+        use crate::scope::Paged;
+        let mut request = request;
+        if request.per_page() == 0 {
+            request.set_per_page(self.shared.page_size);
+        }
+        if request.page() == 0 {
+            request.set_page(1);
+        }
+        let client = self.clone();
+        let per_page = request.per_page() as usize;
+        let pages = futures_util::stream::unfold(Some(request), move |state| {
+            let client = client.clone();
+            async move {
+                let request = state?;
+                let mut next = request.clone();
+                next.set_page(next.page().saturating_add(1));
+                let result = client.unary::<R>(tonic::Request::new(request)).await;
+                let more = result.is_ok();
+                Some((result, more.then_some(next)))
+            }
+        });
+        let items = Arc::new(items);
+        let flattened = pages
+            .scan(false, move |done, page| {
+                if *done {
+                    return futures_util::future::ready(None);
+                }
+                let out: Vec<Result<T, Error>> = match page {
+                    Ok(mut response) => {
+                        let batch = items(&mut response);
+                        if batch.len() < per_page {
+                            *done = true;
+                        }
+                        batch.into_iter().map(Ok).collect()
+                    }
+                    Err(e) => {
+                        *done = true;
+                        vec![Err(e)]
+                    }
+                };
+                futures_util::future::ready(Some(futures_util::stream::iter(out)))
+            })
+            .flatten();
+        Box::pin(flattened)
+    }
+}
+
+/// What one call needs for each attempt.
+struct Prepared<T> {
+    metadata: tonic::metadata::MetadataMap,
+    extensions: tonic::Extensions,
+    message: T,
+    timeout: Option<Duration>,
+    retry: RetryPolicy,
+    creds: Option<Credentials>,
+}
+
+impl<T: Clone> Prepared<T> {
+    /// A fresh request for one attempt, carrying the time left as `grpc-timeout`.
+    fn request<R: Rpc>(&self, deadline: Option<Instant>) -> Result<tonic::Request<T>, Error> {
+        let mut request = tonic::Request::new(self.message.clone());
+        *request.metadata_mut() = self.metadata.clone();
+        if let Some(deadline) = deadline {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Error::Timeout {
+                    rpc: R::INFO.name,
+                    after: self.timeout.unwrap_or_default(),
+                });
+            }
+            request.set_timeout(left);
+        }
+        let ext = request.extensions_mut();
+        if let Some(c) = &self.creds {
+            ext.insert(c.clone());
+        }
+        if let Some(p) = self.extensions.get::<RetryPolicy>() {
+            ext.insert(p.clone());
+        }
+        ext.insert(GrpcMethod::new("clarifai.api.V2", R::INFO.name));
+        Ok(request)
+    }
+}
+
+fn fill_user_app_id<R: Rpc>(creds: &Credentials, message: &mut R::Request) -> Result<(), Error> {
+    let Some(ids) = creds.user_app_id() else {
+        return Ok(());
+    };
+    let Some(slot) = message.user_app_id_mut() else {
+        return Ok(());
+    };
+    let empty = slot
+        .as_ref()
+        .is_none_or(|s| s.user_id.is_empty() && s.app_id.is_empty());
+    if !empty {
+        return Ok(());
+    }
+    if ids.app_id.is_empty() && R::INFO.needs_app {
+        return Err(Error::MissingAppId { rpc: R::INFO.name });
+    }
+    message.fill_user_app_id(ids);
+    Ok(())
+}
+
+/// Runs `call` within the deadline; running out gives [`Error::Timeout`].
+async fn with_deadline<T>(
+    rpc: &'static str,
+    timeout: Option<Duration>,
+    deadline: Option<Instant>,
+    call: impl std::future::Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    match deadline {
+        None => call.await,
+        Some(deadline) => match tokio::time::timeout_at(deadline.into(), call).await {
+            Ok(result) => result,
+            Err(_) => Err(Error::Timeout {
+                rpc,
+                after: timeout.unwrap_or_default(),
+            }),
+        },
+    }
+}
+
+/// Turns a non-SUCCESS in-band status into an error that keeps the whole response.
+fn check_status<T: ClarifaiResponse + Send + Sync + 'static>(
+    rpc: &'static str,
+    response: T,
+) -> Result<T, Error> {
+    match response.status() {
+        Some(status) if status.code != crate::api::status::StatusCode::Success as i32 => {
+            if !status.req_id.is_empty() {
+                tracing::Span::current().record("req_id", status.req_id.as_str());
+            }
+            let status = status.clone();
+            Err(Error::Clarifai(Box::new(crate::ClarifaiError::new(
+                rpc, status, response,
+            ))))
+        }
+        Some(status) => {
+            if !status.req_id.is_empty() {
+                tracing::Span::current().record("req_id", status.req_id.as_str());
+            }
+            Ok(response)
+        }
+        None => Ok(response),
+    }
+}
+
+fn checked<T>(
+    rpc: &'static str,
+    stream: tonic::Streaming<T>,
+) -> impl Stream<Item = Result<T, Error>> + Send + 'static
+where
+    T: ClarifaiResponse + Send + Sync + 'static,
+{
+    // A failure ends the stream: after an error item, nothing more is read.
+    stream
+        .map(move |item| {
+            item.map_err(|s| Error::from_status(rpc, s))
+                .and_then(|m| check_status(rpc, m))
+        })
+        .scan(false, |failed, item| {
+            if *failed {
+                return futures_util::future::ready(None);
+            }
+            *failed = item.is_err();
+            futures_util::future::ready(Some(item))
+        })
+}
+
+fn transport_status(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> tonic::Status {
+    let error = error.into();
+    tonic::Status::unavailable(format!("the connection is not ready: {error}"))
+}
+
+/// Parses a `grpc-timeout` value (`"5S"`, `"250m"`, ...).
+fn parse_grpc_timeout(value: &str) -> Option<Duration> {
+    let (digits, unit) = value.split_at(value.len().checked_sub(1)?);
+    let n: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(n.saturating_mul(3600)),
+        "M" => Duration::from_secs(n.saturating_mul(60)),
+        "S" => Duration::from_secs(n),
+        "m" => Duration::from_millis(n),
+        "u" => Duration::from_micros(n),
+        "n" => Duration::from_nanos(n),
+        _ => return None,
+    })
+}
+
+/// Anything a named method accepts: a request message, or a `tonic::Request` of one.
+pub trait IntoCall<T> {
+    /// Wraps it as a `tonic::Request`.
+    fn into_call(self) -> tonic::Request<T>;
+}
+
+impl<T> IntoCall<T> for T {
+    fn into_call(self) -> tonic::Request<T> {
+        tonic::Request::new(self)
+    }
+}
+
+impl<T> IntoCall<T> for tonic::Request<T> {
+    fn into_call(self) -> tonic::Request<T> {
+        self
+    }
+}
+
+include!(concat!(env!("OUT_DIR"), "/client_methods.rs"));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_parse_or_say_why() {
+        let t = parse_endpoint("api.clarifai.com", false).unwrap();
+        assert!(t.tls);
+        assert_eq!(t.uri.to_string(), "https://api.clarifai.com:443/");
+        let t = parse_endpoint("http://127.0.0.1:5000", false).unwrap();
+        assert!(!t.tls);
+        assert!(parse_endpoint("http://[::1]:5000", false).is_ok());
+        assert!(parse_endpoint("http://localhost:5000", false).is_ok());
+        for (bad, why) in [
+            ("", "empty"),
+            ("ftp://x", "scheme"),
+            ("https://host/v2", "path"),
+            ("http://example.com:80", "clear"),
+            ("https://", "URL"),
+        ] {
+            let e = parse_endpoint(bad, false).err().unwrap().to_string();
+            assert!(e.contains(why), "{bad:?}: {e}");
+        }
+        assert!(parse_endpoint("http://example.com:80", true).is_ok());
+    }
+
+    #[test]
+    fn env_endpoint_precedence() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        assert_eq!(endpoint_from_env(env(&[])), DEFAULT_ENDPOINT);
+        assert_eq!(
+            endpoint_from_env(env(&[("CLARIFAI_GRPC_BASE", "api-dev.clarifai.com")])),
+            "https://api-dev.clarifai.com"
+        );
+        assert_eq!(
+            endpoint_from_env(env(&[
+                ("CLARIFAI_GRPC_BASE", "a.com"),
+                ("CLARIFAI_API_BASE", "http://127.0.0.1:9")
+            ])),
+            "http://127.0.0.1:9"
+        );
+    }
+
+    #[test]
+    fn grpc_timeout_values() {
+        assert_eq!(parse_grpc_timeout("5S"), Some(Duration::from_secs(5)));
+        assert_eq!(parse_grpc_timeout("250m"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_grpc_timeout("x"), None);
+        assert_eq!(parse_grpc_timeout(""), None);
+    }
+}

@@ -1,0 +1,544 @@
+//! [`MockV2`]: a real tonic server for the Clarifai V2 service, for tests (feature `mock`).
+//!
+//! Start it in one line on `127.0.0.1:0`, register typed handlers for the rpcs a test needs, and
+//! assert on what the server received: every call is recorded with its metadata and its decoded
+//! request message(s). An rpc with no handler answers UNIMPLEMENTED.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use clarifai_tonic::{api, rpc, mock::MockV2, Credentials};
+//!
+//! let mock = MockV2::start().await?;
+//! mock.on::<rpc::ListModels, _, _>(|_request| async {
+//!     Ok(api::MultiModelResponse { models: vec![api::Model { id: "m1".into(), ..Default::default() }], ..Default::default() })
+//! });
+//! let client = mock.client(Credentials::pat("pat", "me", "my-app")?)?;
+//! let models = client.list_models(api::ListModelsRequest::default()).await?;
+//! assert_eq!(models.models[0].id, "m1");
+//!
+//! let call = &mock.calls_to::<rpc::ListModels>()[0];
+//! assert_eq!(call.header("authorization"), Some("Key pat"));
+//! assert_eq!(call.request::<api::ListModelsRequest>().unwrap().user_app_id.unwrap().app_id, "my-app");
+//! # Ok(()) }
+//! ```
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, RwLock};
+use std::task::{Context, Poll};
+
+use futures_core::Stream;
+use futures_util::future::BoxFuture;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tonic::codegen::BoxStream;
+use tonic::metadata::MetadataMap;
+
+use crate::api::v2_server::V2Server;
+use crate::rpc::{BidiStreamingRpc, ClientStreamingRpc, Rpc, ServerStreamingRpc, UnaryRpc};
+use crate::{ClarifaiClient, Credentials, Error};
+
+type Message = Arc<dyn Any + Send + Sync>;
+type UnaryHandler<R> = Arc<
+    dyn Fn(
+            tonic::Request<<R as Rpc>::Request>,
+        ) -> BoxFuture<'static, Result<<R as Rpc>::Response, tonic::Status>>
+        + Send
+        + Sync,
+>;
+type ServerStreamHandler<R> = Arc<
+    dyn Fn(tonic::Request<<R as Rpc>::Request>) -> BoxStream<<R as Rpc>::Response> + Send + Sync,
+>;
+type BidiHandler<R> = Arc<
+    dyn Fn(tonic::Request<MockStream<<R as Rpc>::Request>>) -> BoxStream<<R as Rpc>::Response>
+        + Send
+        + Sync,
+>;
+type ClientStreamHandler<R> = Arc<
+    dyn Fn(
+            tonic::Request<MockStream<<R as Rpc>::Request>>,
+        ) -> BoxFuture<'static, Result<<R as Rpc>::Response, tonic::Status>>
+        + Send
+        + Sync,
+>;
+
+/// A running mock V2 server. Dropping it stops the server.
+pub struct MockV2 {
+    addr: SocketAddr,
+    state: Arc<State>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    kill: watch::Sender<u64>,
+}
+
+#[derive(Default)]
+struct State {
+    handlers: RwLock<HashMap<&'static str, Arc<dyn Any + Send + Sync>>>,
+    calls: Mutex<Vec<RecordedCall>>,
+}
+
+impl State {
+    fn handler(&self, rpc: &'static str) -> Option<Arc<dyn Any + Send + Sync>> {
+        self.handlers.read().ok()?.get(rpc).cloned()
+    }
+
+    fn record(
+        &self,
+        rpc: &'static str,
+        metadata: MetadataMap,
+        first: Option<Message>,
+    ) -> RecordedCall {
+        let call = RecordedCall {
+            rpc,
+            metadata,
+            messages: Arc::new(Mutex::new(first.into_iter().collect())),
+        };
+        if let Ok(mut calls) = self.calls.lock() {
+            calls.push(call.clone());
+        }
+        call
+    }
+}
+
+/// One call the server received.
+#[derive(Clone)]
+pub struct RecordedCall {
+    /// The rpc's name.
+    pub rpc: &'static str,
+    /// The request metadata as received (`authorization` included, so keep test keys fake).
+    pub metadata: MetadataMap,
+    messages: Arc<Mutex<Vec<Message>>>,
+}
+
+impl std::fmt::Debug for RecordedCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordedCall")
+            .field("rpc", &self.rpc)
+            .field(
+                "messages",
+                &self.messages.lock().map(|m| m.len()).unwrap_or(0),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl RecordedCall {
+    /// A metadata value as text.
+    pub fn header(&self, key: &str) -> Option<&str> {
+        self.metadata.get(key).and_then(|v| v.to_str().ok())
+    }
+
+    /// The (first) request message, as its type.
+    pub fn request<T: Clone + 'static>(&self) -> Option<T> {
+        self.messages
+            .lock()
+            .ok()?
+            .first()?
+            .downcast_ref::<T>()
+            .cloned()
+    }
+
+    /// Every request message received so far on this call (one for unary and server-streaming
+    /// calls; each message of a client or bidi stream).
+    pub fn messages<T: Clone + 'static>(&self) -> Vec<T> {
+        self.messages
+            .lock()
+            .map(|m| {
+                m.iter()
+                    .filter_map(|m| m.downcast_ref::<T>().cloned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// The incoming messages of a client or bidi stream, as a handler sees them. Each message is
+/// recorded as it arrives.
+pub struct MockStream<T> {
+    inner: tonic::Streaming<T>,
+    call: RecordedCall,
+}
+
+impl<T: Clone + Send + Sync + 'static> Stream for MockStream<T> {
+    type Item = Result<T, tonic::Status>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let item = Pin::new(&mut self.inner).poll_next(cx);
+        if let Poll::Ready(Some(Ok(message))) = &item
+            && let Ok(mut messages) = self.call.messages.lock()
+        {
+            messages.push(Arc::new(message.clone()));
+        }
+        item
+    }
+}
+
+impl MockV2 {
+    /// Starts a server on `127.0.0.1:0` (a free port).
+    pub async fn start() -> io::Result<MockV2> {
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    /// Starts a server on `addr`.
+    pub async fn start_on(addr: SocketAddr) -> io::Result<MockV2> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(State::default());
+        let (shutdown, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
+        let (kill, kill_rx) = watch::channel(0u64);
+        let incoming =
+            futures_util::stream::unfold((listener, kill_rx), |(listener, kill_rx)| async move {
+                let accepted = listener.accept().await.map(|(io, _)| {
+                    let _ = io.set_nodelay(true);
+                    KillableIo::new(io, kill_rx.clone())
+                });
+                Some((accepted, (listener, kill_rx)))
+            });
+        let service = Self::service_for(state.clone());
+        tokio::spawn(async move {
+            let served = tonic::transport::Server::builder()
+                .add_service(service)
+                .serve_with_incoming_shutdown(incoming, async {
+                    let _ = shutdown_rx.await;
+                })
+                .await;
+            if let Err(e) = served {
+                tracing::warn!(error = %e, "MockV2 stopped");
+            }
+        });
+        Ok(MockV2 {
+            addr,
+            state,
+            shutdown: Some(shutdown),
+            kill,
+        })
+    }
+
+    fn service_for(state: Arc<State>) -> V2Server<MockService> {
+        V2Server::new(MockService { state })
+            .max_decoding_message_size(usize::MAX)
+            .max_encoding_message_size(usize::MAX)
+    }
+
+    /// The tonic service, to mount in your own server or serve over an in-memory transport.
+    /// It shares handlers and recorded calls with this mock.
+    pub fn service(&self) -> V2Server<impl crate::api::v2_server::V2> {
+        Self::service_for(self.state.clone())
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Its URL, `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// A [`ClarifaiClient`] for this server, with the given credentials and default settings.
+    pub fn client(&self, credentials: Credentials) -> Result<ClarifaiClient, Error> {
+        ClarifaiClient::builder()
+            .endpoint(self.url())
+            .credentials(credentials)
+            .build()
+    }
+
+    /// Cuts every open connection at once, as a crashed server or a broken network would. The
+    /// server keeps accepting new connections.
+    pub fn drop_connections(&self) {
+        self.kill.send_modify(|generation| *generation += 1);
+    }
+
+    fn set_handler(&self, rpc: &'static str, handler: Arc<dyn Any + Send + Sync>) {
+        if let Ok(mut handlers) = self.state.handlers.write() {
+            handlers.insert(rpc, handler);
+        }
+    }
+
+    /// Handles the unary rpc `R` with `handler`, replacing any earlier handler.
+    pub fn on<R, F, Fut>(&self, handler: F)
+    where
+        R: UnaryRpc,
+        F: Fn(tonic::Request<R::Request>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<R::Response, tonic::Status>> + Send + 'static,
+    {
+        let handler: UnaryHandler<R> = Arc::new(move |request| Box::pin(handler(request)));
+        self.set_handler(R::INFO.name, Arc::new(handler));
+    }
+
+    /// Answers every call of the unary rpc `R` with a copy of `response`.
+    pub fn respond<R: UnaryRpc>(&self, response: R::Response) {
+        self.on::<R, _, _>(move |_| {
+            let response = response.clone();
+            async move { Ok(response) }
+        });
+    }
+
+    /// Handles the server-streaming rpc `R`: `handler` turns the request into a stream of
+    /// responses (an `Err` item ends the stream with that status).
+    pub fn on_server_stream<R, F, S>(&self, handler: F)
+    where
+        R: ServerStreamingRpc,
+        F: Fn(tonic::Request<R::Request>) -> S + Send + Sync + 'static,
+        S: Stream<Item = Result<R::Response, tonic::Status>> + Send + 'static,
+    {
+        let handler: ServerStreamHandler<R> = Arc::new(move |request| Box::pin(handler(request)));
+        self.set_handler(R::INFO.name, Arc::new(handler));
+    }
+
+    /// Handles the bidi-streaming rpc `R`: `handler` gets the incoming messages as a stream and
+    /// returns the stream of responses.
+    pub fn on_bidi<R, F, S>(&self, handler: F)
+    where
+        R: BidiStreamingRpc,
+        F: Fn(tonic::Request<MockStream<R::Request>>) -> S + Send + Sync + 'static,
+        S: Stream<Item = Result<R::Response, tonic::Status>> + Send + 'static,
+    {
+        let handler: BidiHandler<R> = Arc::new(move |request| Box::pin(handler(request)));
+        self.set_handler(R::INFO.name, Arc::new(handler));
+    }
+
+    /// Handles the client-streaming rpc `R`.
+    pub fn on_client_stream<R, F, Fut>(&self, handler: F)
+    where
+        R: ClientStreamingRpc,
+        F: Fn(tonic::Request<MockStream<R::Request>>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<R::Response, tonic::Status>> + Send + 'static,
+    {
+        let handler: ClientStreamHandler<R> = Arc::new(move |request| Box::pin(handler(request)));
+        self.set_handler(R::INFO.name, Arc::new(handler));
+    }
+
+    /// Removes the handler of `R`: its calls answer UNIMPLEMENTED again.
+    pub fn remove<R: Rpc>(&self) {
+        if let Ok(mut handlers) = self.state.handlers.write() {
+            handlers.remove(R::INFO.name);
+        }
+    }
+
+    /// Every call received, in order of arrival.
+    pub fn calls(&self) -> Vec<RecordedCall> {
+        self.state
+            .calls
+            .lock()
+            .map(|c| c.clone())
+            .unwrap_or_default()
+    }
+
+    /// The calls of rpc `R`.
+    pub fn calls_to<R: Rpc>(&self) -> Vec<RecordedCall> {
+        self.calls()
+            .into_iter()
+            .filter(|c| c.rpc == R::INFO.name)
+            .collect()
+    }
+
+    /// The (first) request message of every call of `R`.
+    pub fn requests<R: Rpc>(&self) -> Vec<R::Request> {
+        self.calls_to::<R>()
+            .iter()
+            .filter_map(|c| c.request::<R::Request>())
+            .collect()
+    }
+
+    /// How many calls arrived.
+    pub fn call_count(&self) -> usize {
+        self.state.calls.lock().map(|c| c.len()).unwrap_or(0)
+    }
+
+    /// Forgets the recorded calls.
+    pub fn clear_calls(&self) {
+        if let Ok(mut calls) = self.state.calls.lock() {
+            calls.clear();
+        }
+    }
+}
+
+impl Drop for MockV2 {
+    fn drop(&mut self) {
+        self.drop_connections();
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+impl std::fmt::Debug for MockV2 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockV2")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+fn unimplemented(rpc: &str) -> tonic::Status {
+    tonic::Status::unimplemented(format!("MockV2 has no handler for {rpc}"))
+}
+
+/// The server side: the generated `V2` trait, every rpc dispatched to its registered handler.
+#[derive(Clone)]
+struct MockService {
+    state: Arc<State>,
+}
+
+impl MockService {
+    async fn unary<R: UnaryRpc>(
+        &self,
+        request: tonic::Request<R::Request>,
+    ) -> Result<tonic::Response<R::Response>, tonic::Status> {
+        self.state.record(
+            R::INFO.name,
+            request.metadata().clone(),
+            Some(Arc::new(request.get_ref().clone())),
+        );
+        let handler = self
+            .state
+            .handler(R::INFO.name)
+            .ok_or_else(|| unimplemented(R::INFO.name))?;
+        let handler = handler
+            .downcast_ref::<UnaryHandler<R>>()
+            .ok_or_else(|| unimplemented(R::INFO.name))?;
+        handler(request).await.map(tonic::Response::new)
+    }
+
+    async fn server_streaming<R: ServerStreamingRpc>(
+        &self,
+        request: tonic::Request<R::Request>,
+    ) -> Result<tonic::Response<BoxStream<R::Response>>, tonic::Status> {
+        self.state.record(
+            R::INFO.name,
+            request.metadata().clone(),
+            Some(Arc::new(request.get_ref().clone())),
+        );
+        let handler = self
+            .state
+            .handler(R::INFO.name)
+            .ok_or_else(|| unimplemented(R::INFO.name))?;
+        let handler = handler
+            .downcast_ref::<ServerStreamHandler<R>>()
+            .ok_or_else(|| unimplemented(R::INFO.name))?;
+        Ok(tonic::Response::new(handler(request)))
+    }
+
+    fn incoming<R: Rpc>(
+        &self,
+        request: tonic::Request<tonic::Streaming<R::Request>>,
+    ) -> tonic::Request<MockStream<R::Request>> {
+        let call = self
+            .state
+            .record(R::INFO.name, request.metadata().clone(), None);
+        request.map(|inner| MockStream { inner, call })
+    }
+
+    async fn bidi_streaming<R: BidiStreamingRpc>(
+        &self,
+        request: tonic::Request<tonic::Streaming<R::Request>>,
+    ) -> Result<tonic::Response<BoxStream<R::Response>>, tonic::Status> {
+        let request = self.incoming::<R>(request);
+        let handler = self
+            .state
+            .handler(R::INFO.name)
+            .ok_or_else(|| unimplemented(R::INFO.name))?;
+        let handler = handler
+            .downcast_ref::<BidiHandler<R>>()
+            .ok_or_else(|| unimplemented(R::INFO.name))?;
+        Ok(tonic::Response::new(handler(request)))
+    }
+
+    #[allow(dead_code)]
+    async fn client_streaming<R: ClientStreamingRpc>(
+        &self,
+        request: tonic::Request<tonic::Streaming<R::Request>>,
+    ) -> Result<tonic::Response<R::Response>, tonic::Status> {
+        let request = self.incoming::<R>(request);
+        let handler = self
+            .state
+            .handler(R::INFO.name)
+            .ok_or_else(|| unimplemented(R::INFO.name))?;
+        let handler = handler
+            .downcast_ref::<ClientStreamHandler<R>>()
+            .ok_or_else(|| unimplemented(R::INFO.name))?;
+        handler(request).await.map(tonic::Response::new)
+    }
+}
+
+include!(concat!(env!("OUT_DIR"), "/mock_dispatch.rs"));
+
+/// A connection that fails at once when [`MockV2::drop_connections`] is called.
+struct KillableIo {
+    io: TcpStream,
+    killed: Pin<Box<dyn Future<Output = ()> + Send + Sync>>,
+    dead: bool,
+}
+
+impl KillableIo {
+    fn new(io: TcpStream, mut kill: watch::Receiver<u64>) -> Self {
+        kill.mark_unchanged();
+        let killed = Box::pin(async move {
+            let _ = kill.changed().await;
+        });
+        KillableIo {
+            io,
+            killed,
+            dead: false,
+        }
+    }
+
+    fn check(&mut self, cx: &mut Context<'_>) -> io::Result<()> {
+        if !self.dead && self.killed.as_mut().poll(cx).is_ready() {
+            self.dead = true;
+        }
+        if self.dead {
+            Err(io::Error::new(
+                io::ErrorKind::ConnectionReset,
+                "MockV2 dropped the connection",
+            ))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl AsyncRead for KillableIo {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        self.check(cx)?;
+        Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for KillableIo {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.check(cx)?;
+        Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.check(cx)?;
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+}
+
+impl tonic::transport::server::Connected for KillableIo {
+    type ConnectInfo = tonic::transport::server::TcpConnectInfo;
+
+    fn connect_info(&self) -> Self::ConnectInfo {
+        self.io.connect_info()
+    }
+}

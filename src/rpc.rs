@@ -1,0 +1,99 @@
+//! The per-rpc table, generated from the protos' method options (which prost drops): for every rpc
+//! of `clarifai.api.V2`, its path, auth type (`cl_auth_type`), required scopes
+//! (`cl_depending_scopes`), streaming kind, and whether it works inside an app.
+//!
+//! Each rpc also has a marker type here, named like the rpc (`rpc::PostModelOutputs`), which ties
+//! its request and response types together for generic code such as
+//! [`MockV2::on`](crate::mock::MockV2::on).
+//!
+//! ```
+//! use clarifai_tonic::rpc::{self, AuthType, Streaming};
+//! use clarifai_tonic::auth::scope::S;
+//!
+//! let info = rpc::find("PostModelOutputs").unwrap();
+//! assert_eq!(info.auth, AuthType::KeyAuth);
+//! assert!(info.scopes.contains(&S::Predict));
+//! assert_eq!(rpc::find("PostApps").unwrap().auth, AuthType::PatAuth);
+//! assert_eq!(rpc::find("StreamModelOutputs").unwrap().streaming, Streaming::BidiStreaming);
+//! ```
+
+use crate::auth::scope::S;
+pub use crate::auth::types::AuthType;
+use crate::scope::{ClarifaiResponse, UserAppScoped};
+
+/// How an rpc streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Streaming {
+    /// One request, one response.
+    Unary,
+    /// One request, a stream of responses.
+    ServerStreaming,
+    /// A stream of requests, one response.
+    ClientStreaming,
+    /// A stream each way.
+    BidiStreaming,
+}
+
+/// What the protos say about one rpc.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RpcInfo {
+    /// The rpc's name, e.g. `"PostModelOutputs"`.
+    pub name: &'static str,
+    /// The gRPC path, e.g. `"/clarifai.api.V2/PostModelOutputs"`.
+    pub path: &'static str,
+    /// Which credentials the server accepts (`cl_auth_type`).
+    pub auth: AuthType,
+    /// The scopes a key must have (`cl_depending_scopes`).
+    pub scopes: &'static [S],
+    /// How it streams.
+    pub streaming: Streaming,
+    /// Marked internal-only by Clarifai (`cl_private_rpc`).
+    pub private: bool,
+    /// Whether its REST route names an app (`{user_app_id.app_id}`), i.e. it works inside one.
+    pub needs_app: bool,
+    /// The full proto name of the request message.
+    pub request_type: &'static str,
+    /// The full proto name of the response message.
+    pub response_type: &'static str,
+}
+
+impl RpcInfo {
+    /// Whether only a personal access token (not an app-specific API key) may call it.
+    pub fn needs_pat(&self) -> bool {
+        self.auth == AuthType::PatAuth
+    }
+
+    /// The scope names as written in the proto (`"Predict"`, `"Models_Get"`, ...).
+    pub fn scope_names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.scopes.iter().map(|s| s.as_str_name())
+    }
+}
+
+/// Ties an rpc's types together. Implemented by the marker types in this module.
+pub trait Rpc: Send + Sync + 'static {
+    /// The request message.
+    type Request: prost::Message + Default + Clone + UserAppScoped + Send + Sync + 'static;
+    /// The response message.
+    type Response: prost::Message + Default + Clone + ClarifaiResponse + Send + Sync + 'static;
+    /// What the protos say about it.
+    const INFO: &'static RpcInfo;
+}
+
+/// An rpc with one request and one response.
+pub trait UnaryRpc: Rpc {}
+/// An rpc with one request and a stream of responses.
+pub trait ServerStreamingRpc: Rpc {}
+/// An rpc with a stream of requests and one response.
+pub trait ClientStreamingRpc: Rpc {}
+/// An rpc with a stream each way.
+pub trait BidiStreamingRpc: Rpc {}
+
+/// Looks an rpc up by name (`"PostApps"`), or by path (`"/clarifai.api.V2/PostApps"`).
+pub fn find(name: &str) -> Option<&'static RpcInfo> {
+    let name = name.strip_prefix("/clarifai.api.V2/").unwrap_or(name);
+    RPCS.binary_search_by(|info| info.name.cmp(name))
+        .ok()
+        .map(|i| &RPCS[i])
+}
+
+include!(concat!(env!("OUT_DIR"), "/rpc_table.rs"));

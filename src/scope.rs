@@ -1,0 +1,47 @@
+//! Per-message accessors generated from the protos: where a request keeps its `user_app_id`
+//! (254 request types have one, not always as field 1), and where a response keeps its `status`.
+
+use crate::api::UserAppIdSet;
+use crate::api::status::Status;
+
+/// A request message that may name the user and app it acts on.
+pub trait UserAppScoped {
+    /// The `user_app_id` field, or `None` when this request type has none.
+    fn user_app_id_mut(&mut self) -> Option<&mut Option<UserAppIdSet>>;
+
+    /// Fills `user_app_id` from `default` when the caller left it empty (unset, or both ids
+    /// empty). A caller's non-empty value is never changed. Returns whether it filled it.
+    fn fill_user_app_id(&mut self, default: &UserAppIdSet) -> bool {
+        match self.user_app_id_mut() {
+            Some(slot)
+                if slot
+                    .as_ref()
+                    .is_none_or(|ids| ids.user_id.is_empty() && ids.app_id.is_empty()) =>
+            {
+                *slot = Some(default.clone());
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+/// A response message carrying Clarifai's in-band status.
+pub trait ClarifaiResponse {
+    /// The `status` field, or `None` when the type has none or it is unset.
+    fn status(&self) -> Option<&Status>;
+}
+
+/// A List request with `page` and `per_page`, as the `list_*_stream` helpers need.
+pub trait Paged: Clone {
+    /// The 1-based page.
+    fn page(&self) -> u32;
+    /// Sets the page.
+    fn set_page(&mut self, page: u32);
+    /// Items per page.
+    fn per_page(&self) -> u32;
+    /// Sets the items per page.
+    fn set_per_page(&mut self, per_page: u32);
+}
+
+include!(concat!(env!("OUT_DIR"), "/scoped.rs"));

@@ -323,12 +323,16 @@ fn rpc_table(methods: &[MethodDescriptor], ext: &Extensions) -> BuildResult<Stri
         );
         let streaming = Streaming::of(m);
         let name = m.name();
-        // The REST routes name the app when the rpc works inside one.
+        // The REST routes tell whether an rpc works inside an app: it does unless a route names
+        // the user but none names the app (ListApps: /v2/users/{user_app_id.user_id}/apps).
+        // Routes that name neither (/v2/models/outputs/stream) act in an app too.
         let mut routes = Vec::new();
         if let Value::Message(rule) = options.get_extension(&ext.http).as_ref() {
             http_routes(rule, &mut routes);
         }
-        let needs_app = routes.iter().any(|r| r.contains("{user_app_id.app_id}"));
+        let names_app = routes.iter().any(|r| r.contains("{user_app_id.app_id}"));
+        let names_user = routes.iter().any(|r| r.contains("{user_app_id.user_id}"));
+        let needs_app = names_app || !names_user;
         let _ = writeln!(
             table,
             "    RpcInfo {{ name: {name:?}, path: \"/{SERVICE}/{name}\", auth: AuthType::{auth}, \

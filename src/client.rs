@@ -296,6 +296,11 @@ fn parse_endpoint(raw: &str, allow_insecure: bool) -> Result<Target, Error> {
             "a gRPC endpoint has no path or query: give scheme, host and port only",
         ));
     }
+    let authority = uri.authority().map(|a| a.as_str()).unwrap_or("");
+    let after_host = authority.rsplit(']').next().unwrap_or("");
+    if uri.port_u16().is_none() && after_host.contains(':') {
+        return Err(invalid("the port is not a number from 0 to 65535"));
+    }
     let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
     if !tls && !allow_insecure && !is_loopback(&host) {
         return Err(invalid(

@@ -49,7 +49,9 @@ pub struct RpcInfo {
     pub streaming: Streaming,
     /// Marked internal-only by Clarifai (`cl_private_rpc`).
     pub private: bool,
-    /// Whether its REST route names an app (`{user_app_id.app_id}`), i.e. it works inside one.
+    /// Whether it works inside an app, so that a PAT's `user_app_id` must name one. From the
+    /// REST routes: true unless a route names the user (`{user_app_id.user_id}`) and none names
+    /// the app.
     pub needs_app: bool,
     /// The full proto name of the request message.
     pub request_type: &'static str,

@@ -1,0 +1,877 @@
+//! Credentials and the interceptor, asserted on what MockV2 received over a real socket.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use clarifai_tonic::api::{self, status::StatusCode};
+use clarifai_tonic::mock::MockV2;
+use clarifai_tonic::{
+    ClarifaiClient, CredentialKind, Credentials, Error, RotatingCredentials, rpc,
+};
+use futures_util::StreamExt;
+
+const PREFIX: &str = concat!("rust-clarifai-tonic-", env!("CARGO_PKG_VERSION"));
+
+fn ok_status() -> Option<api::status::Status> {
+    Some(api::status::Status {
+        code: StatusCode::Success as i32,
+        ..Default::default()
+    })
+}
+
+fn outputs() -> api::MultiOutputResponse {
+    api::MultiOutputResponse {
+        status: ok_status(),
+        ..Default::default()
+    }
+}
+
+async fn mock() -> MockV2 {
+    let mock = MockV2::start().await.unwrap();
+    mock.respond::<rpc::PostModelOutputs>(outputs());
+    mock.respond::<rpc::ListApps>(api::MultiAppResponse {
+        status: ok_status(),
+        ..Default::default()
+    });
+    mock.respond::<rpc::PostApps>(api::MultiAppResponse {
+        status: ok_status(),
+        ..Default::default()
+    });
+    mock.on_server_stream::<rpc::GenerateModelOutputs, _, _>(|_| {
+        futures_util::stream::iter([Ok(outputs()), Ok(outputs())])
+    });
+    mock.on_bidi::<rpc::StreamModelOutputs, _, _>(|req| {
+        req.into_inner().map(|m| m.map(|_| outputs()))
+    });
+    mock
+}
+
+fn ids(user: &str, app: &str) -> Option<api::UserAppIdSet> {
+    Some(api::UserAppIdSet {
+        user_id: user.into(),
+        app_id: app.into(),
+    })
+}
+
+fn predict() -> api::PostModelOutputsRequest {
+    api::PostModelOutputsRequest {
+        model_id: "general".into(),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn pat_sends_key_header_and_fills_user_app_id() {
+    let mock = mock().await;
+    let client = mock
+        .client(Credentials::pat("pat-secret-1", "me", "my-app").unwrap())
+        .unwrap();
+    client.post_model_outputs(predict()).await.unwrap();
+    let call = &mock.calls_to::<rpc::PostModelOutputs>()[0];
+    assert_eq!(call.header("authorization"), Some("Key pat-secret-1"));
+    assert_eq!(call.header("x-clarifai-session-token"), None);
+    assert_eq!(call.header("x-clarifai-request-id-prefix"), Some(PREFIX));
+    let got = call.request::<api::PostModelOutputsRequest>().unwrap();
+    assert_eq!(got.user_app_id, ids("me", "my-app"));
+    assert_eq!(got.model_id, "general");
+}
+
+#[tokio::test]
+async fn api_key_sends_key_header_and_leaves_user_app_id_empty() {
+    let mock = mock().await;
+    let client = mock
+        .client(Credentials::api_key("app-key-2").unwrap())
+        .unwrap();
+    client.post_model_outputs(predict()).await.unwrap();
+    let call = &mock.calls()[0];
+    assert_eq!(call.header("authorization"), Some("Key app-key-2"));
+    assert_eq!(
+        call.request::<api::PostModelOutputsRequest>()
+            .unwrap()
+            .user_app_id,
+        None
+    );
+}
+
+#[tokio::test]
+async fn session_token_uses_its_own_header() {
+    let mock = mock().await;
+    let client = mock
+        .client(Credentials::session_token("sess-3", "me", "app").unwrap())
+        .unwrap();
+    client.post_model_outputs(predict()).await.unwrap();
+    let call = &mock.calls()[0];
+    assert_eq!(call.header("x-clarifai-session-token"), Some("sess-3"));
+    assert_eq!(call.header("authorization"), None);
+    assert_eq!(
+        call.request::<api::PostModelOutputsRequest>()
+            .unwrap()
+            .user_app_id,
+        ids("me", "app")
+    );
+}
+
+#[tokio::test]
+async fn callers_user_app_id_is_never_overwritten() {
+    let mock = mock().await;
+    let client = mock
+        .client(Credentials::pat("pat", "me", "my-app").unwrap())
+        .unwrap();
+    let request = api::PostModelOutputsRequest {
+        user_app_id: ids("clarifai", "main"),
+        ..predict()
+    };
+    client.post_model_outputs(request).await.unwrap();
+    let got = mock.requests::<rpc::PostModelOutputs>();
+    assert_eq!(got[0].user_app_id, ids("clarifai", "main"));
+}
+
+#[tokio::test]
+async fn streams_fill_user_app_id_on_every_message() {
+    let mock = mock().await;
+    let client = mock
+        .client(Credentials::pat("pat", "me", "my-app").unwrap())
+        .unwrap();
+
+    let items: Vec<_> = client
+        .generate_model_outputs(predict())
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    assert_eq!(items.len(), 2);
+    assert_eq!(
+        mock.requests::<rpc::GenerateModelOutputs>()[0].user_app_id,
+        ids("me", "my-app")
+    );
+
+    let outgoing = futures_util::stream::iter(vec![
+        predict(),
+        api::PostModelOutputsRequest {
+            user_app_id: ids("clarifai", "main"),
+            ..predict()
+        },
+        predict(),
+    ]);
+    let responses: Vec<_> = client
+        .stream_model_outputs(outgoing)
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    assert_eq!(responses.len(), 3);
+    assert!(responses.iter().all(Result::is_ok));
+    let call = &mock.calls_to::<rpc::StreamModelOutputs>()[0];
+    assert_eq!(call.header("authorization"), Some("Key pat"));
+    let sent: Vec<_> = call
+        .messages::<api::PostModelOutputsRequest>()
+        .into_iter()
+        .map(|m| m.user_app_id)
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            ids("me", "my-app"),
+            ids("clarifai", "main"),
+            ids("me", "my-app")
+        ]
+    );
+}
+
+#[tokio::test]
+async fn one_request_can_override_the_credentials() {
+    let mock = mock().await;
+    let client = mock
+        .client(Credentials::pat("pat-default", "me", "app").unwrap())
+        .unwrap();
+
+    // By header: the caller's value is kept, and its user_app_id is not touched.
+    let mut request = tonic::Request::new(predict());
+    request
+        .metadata_mut()
+        .insert("authorization", "Key by-header".parse().unwrap());
+    client.post_model_outputs(request).await.unwrap();
+
+    // By extension: other credentials for this call only.
+    let mut request = tonic::Request::new(predict());
+    request
+        .extensions_mut()
+        .insert(Credentials::pat("by-extension", "you", "yours").unwrap());
+    client.post_model_outputs(request).await.unwrap();
+
+    // Through the raw client too.
+    let mut request = tonic::Request::new(predict());
+    request
+        .metadata_mut()
+        .insert("authorization", "Key raw-header".parse().unwrap());
+    client.v2().post_model_outputs(request).await.unwrap();
+
+    // A sibling client with other credentials shares the connection.
+    client
+        .with_credentials(Credentials::api_key("sibling").unwrap())
+        .post_model_outputs(predict())
+        .await
+        .unwrap();
+
+    client.post_model_outputs(predict()).await.unwrap();
+
+    let calls = mock.calls();
+    let headers: Vec<_> = calls
+        .iter()
+        .map(|c| c.header("authorization").unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        headers,
+        [
+            "Key by-header",
+            "Key by-extension",
+            "Key raw-header",
+            "Key sibling",
+            "Key pat-default"
+        ]
+    );
+    let ids_seen: Vec<_> = calls
+        .iter()
+        .map(|c| {
+            c.request::<api::PostModelOutputsRequest>()
+                .unwrap()
+                .user_app_id
+        })
+        .collect();
+    assert_eq!(
+        ids_seen,
+        [None, ids("you", "yours"), None, None, ids("me", "app")]
+    );
+}
+
+#[tokio::test]
+async fn rotation_applies_to_calls_that_start_after_it() {
+    let mock = MockV2::start().await.unwrap();
+    let gate = Arc::new(tokio::sync::Notify::new());
+    let release = gate.clone();
+    mock.on::<rpc::PostModelOutputs, _, _>(move |_| {
+        let gate = gate.clone();
+        async move {
+            gate.notified().await;
+            Ok(outputs())
+        }
+    });
+    let client = mock
+        .client(Credentials::pat("old-pat", "me", "app").unwrap())
+        .unwrap();
+    let in_flight = tokio::spawn({
+        let client = client.clone();
+        async move { client.post_model_outputs(predict()).await }
+    });
+    // Wait until the first call has reached the server.
+    for _ in 0..200 {
+        if mock.call_count() == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(mock.call_count(), 1);
+    assert!(client.rotate_credentials(Credentials::pat("new-pat", "me", "app2").unwrap()));
+    let second = tokio::spawn({
+        let client = client.clone();
+        async move { client.post_model_outputs(predict()).await }
+    });
+    for _ in 0..200 {
+        if mock.call_count() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    release.notify_waiters();
+    in_flight.await.unwrap().unwrap();
+    second.await.unwrap().unwrap();
+    let calls = mock.calls();
+    assert_eq!(calls[0].header("authorization"), Some("Key old-pat"));
+    assert_eq!(calls[1].header("authorization"), Some("Key new-pat"));
+    assert_eq!(
+        calls[1]
+            .request::<api::PostModelOutputsRequest>()
+            .unwrap()
+            .user_app_id,
+        ids("me", "app2")
+    );
+    assert_eq!(client.credentials().kind(), CredentialKind::Pat);
+}
+
+#[tokio::test]
+async fn a_provider_is_asked_on_every_call() {
+    let mock = mock().await;
+    let slot = RotatingCredentials::new(Credentials::api_key("first").unwrap());
+    let client = ClarifaiClient::builder()
+        .endpoint(mock.url())
+        .credential_provider(slot.clone())
+        .build()
+        .unwrap();
+    client.post_model_outputs(predict()).await.unwrap();
+    slot.rotate(Credentials::api_key("second").unwrap());
+    client.post_model_outputs(predict()).await.unwrap();
+    // rotate_credentials does not apply to a user's own provider.
+    assert!(!client.rotate_credentials(Credentials::api_key("third").unwrap()));
+    let headers: Vec<_> = mock
+        .calls()
+        .iter()
+        .map(|c| c.header("authorization").unwrap().to_owned())
+        .collect();
+    assert_eq!(headers, ["Key first", "Key second"]);
+}
+
+#[tokio::test]
+async fn api_key_cannot_call_pat_only_rpcs_and_nothing_is_sent() {
+    let mock = mock().await;
+    let client = mock
+        .client(Credentials::api_key("app-key").unwrap())
+        .unwrap();
+    let err = client
+        .post_apps(api::PostAppsRequest::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::PatRequired { rpc: "PostApps" }),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(text.contains("PostApps") && text.contains("PAT"), "{text}");
+    assert!(err.is_auth());
+    let err = client
+        .post_keys(api::PostKeysRequest::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::PatRequired { rpc: "PostKeys" }));
+
+    // The raw client is guarded by the interceptor itself.
+    let status = client
+        .v2()
+        .post_apps(api::PostAppsRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::PermissionDenied);
+    assert!(status.message().contains("PostApps"));
+    assert_eq!(mock.call_count(), 0, "the server must see no call");
+
+    // With a PAT it goes through.
+    let pat = client.with_credentials(Credentials::pat("pat", "me", "").unwrap());
+    pat.post_apps(api::PostAppsRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(mock.call_count(), 1);
+}
+
+#[tokio::test]
+async fn pat_without_app_works_for_user_level_rpcs_only() {
+    let mock = mock().await;
+    let client = mock
+        .client(Credentials::pat("pat", "me", "").unwrap())
+        .unwrap();
+    client
+        .list_apps(api::ListAppsRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        mock.requests::<rpc::ListApps>()[0].user_app_id,
+        ids("me", "")
+    );
+
+    let err = client.post_model_outputs(predict()).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::MissingAppId {
+                rpc: "PostModelOutputs"
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("app_id"), "{err}");
+    assert_eq!(mock.calls_to::<rpc::PostModelOutputs>().len(), 0);
+
+    // Naming the app in the request is enough.
+    let request = api::PostModelOutputsRequest {
+        user_app_id: ids("clarifai", "main"),
+        ..predict()
+    };
+    client.post_model_outputs(request).await.unwrap();
+
+    // In a bidi stream, sending stops at the message that needs an app, and the stream says why.
+    let outgoing = futures_util::stream::iter(vec![
+        api::PostModelOutputsRequest {
+            user_app_id: ids("clarifai", "main"),
+            ..predict()
+        },
+        predict(),
+    ]);
+    let items: Vec<_> = client
+        .stream_model_outputs(outgoing)
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    assert_eq!(items.len(), 2, "{items:?}");
+    assert!(items[0].is_ok());
+    assert!(
+        matches!(
+            items[1],
+            Err(Error::MissingAppId {
+                rpc: "StreamModelOutputs"
+            })
+        ),
+        "{items:?}"
+    );
+    assert_eq!(
+        mock.calls_to::<rpc::StreamModelOutputs>()[0]
+            .messages::<api::PostModelOutputsRequest>()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_concurrent_calls_all_carry_the_header() {
+    let mock = mock().await;
+    let client = mock
+        .client(Credentials::pat("pat-concurrent", "me", "app").unwrap())
+        .unwrap();
+    let tasks: Vec<_> = (0..1000)
+        .map(|i| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                let request = api::PostModelOutputsRequest {
+                    model_id: format!("m{i}"),
+                    ..Default::default()
+                };
+                client.post_model_outputs(request).await
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    let calls = mock.calls();
+    assert_eq!(calls.len(), 1000);
+    let mut models: Vec<String> = Vec::new();
+    for call in &calls {
+        assert_eq!(call.header("authorization"), Some("Key pat-concurrent"));
+        let request = call.request::<api::PostModelOutputsRequest>().unwrap();
+        assert_eq!(request.user_app_id, ids("me", "app"));
+        models.push(request.model_id);
+    }
+    models.sort();
+    models.dedup();
+    assert_eq!(models.len(), 1000, "every call arrived once");
+}
+
+const SECRET: &str = "s3cr3t-VALUE-do-not-print";
+
+#[test]
+fn bad_secrets_get_typed_errors_that_do_not_echo_them() {
+    let cases: &[(&str, &str)] = &[
+        ("", "empty"),
+        ("   ", "empty"),
+        ("s3cr3t-VALUE\nsecond-line", "line break"),
+        ("s3cr3t-VALUE\r\n", "line break"),
+        ("s3cr3t-VALUE\0x", "NUL"),
+        ("s3cr3t-VALUE-é", "non-ASCII"),
+        ("s3cr3t VALUE", "white space"),
+        ("s3cr3t-VALUE\u{7}", "control"),
+        ("Key s3cr3t-VALUE", "Key"),
+    ];
+    for (secret, why) in cases {
+        for result in [
+            Credentials::pat(secret, "me", "app"),
+            Credentials::api_key(secret),
+            Credentials::session_token(secret, "me", "app"),
+        ] {
+            let err = result.unwrap_err();
+            assert!(matches!(err, Error::InvalidCredentials { .. }), "{err:?}");
+            let shown = format!("{err} {err:?}");
+            assert!(shown.contains(why), "{secret:?}: {shown}");
+            if secret.len() > 4 {
+                assert!(!shown.contains("s3cr3t"), "the secret leaked: {shown}");
+            }
+        }
+    }
+}
+
+#[test]
+fn bad_ids_get_typed_errors() {
+    let err = Credentials::pat(SECRET, "", "app").unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidCredentials {
+                what: "user_id",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("user_id"));
+    assert!(!format!("{err:?}").contains(SECRET));
+    for bad in ["me\nyou", "me\0", "mé", "a b"] {
+        let err = Credentials::pat(SECRET, bad, "app").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::InvalidCredentials {
+                    what: "user_id",
+                    ..
+                }
+            ),
+            "{bad:?}: {err:?}"
+        );
+        let err = Credentials::pat(SECRET, "me", bad).unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidCredentials { what: "app_id", .. }),
+            "{bad:?}: {err:?}"
+        );
+    }
+    assert!(Credentials::session_token(SECRET, " ", "app").is_err());
+    // An API key needs no ids at all.
+    let key = Credentials::api_key(SECRET).unwrap();
+    assert_eq!(key.user_app_id(), None);
+}
+
+#[test]
+fn debug_and_display_never_show_the_secret() {
+    for creds in [
+        Credentials::pat(SECRET, "me", "app").unwrap(),
+        Credentials::api_key(SECRET).unwrap(),
+        Credentials::session_token(SECRET, "me", "app").unwrap(),
+    ] {
+        let shown = format!(
+            "{creds:?} {creds} {:?}",
+            RotatingCredentials::new(creds.clone())
+        );
+        assert!(!shown.contains(SECRET), "{shown}");
+        assert!(shown.contains("redacted"), "{shown}");
+    }
+    let creds = Credentials::pat(SECRET, "me", "app").unwrap();
+    assert!(format!("{creds:?}").contains("\"me\""));
+}
+
+#[tokio::test]
+async fn client_debug_never_shows_the_secret() {
+    let mock = mock().await;
+    let client = mock
+        .client(Credentials::pat(SECRET, "me", "app").unwrap())
+        .unwrap();
+    let shown = format!("{client:?} {:?}", client.v2());
+    assert!(!shown.contains(SECRET), "{shown}");
+    // The header value is marked sensitive, so http's Debug hides it too.
+    let call = &mock.calls().first().cloned();
+    assert!(call.is_none());
+    client.post_model_outputs(predict()).await.unwrap();
+    let received = mock.calls()[0].metadata.clone();
+    assert_eq!(
+        received.get("authorization").unwrap().to_str().unwrap(),
+        format!("Key {SECRET}")
+    );
+}
+
+fn lookup(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+    move |name| {
+        pairs
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| (*v).to_owned())
+    }
+}
+
+#[test]
+fn from_env_picks_the_one_credential_set() {
+    let c = Credentials::from_lookup(lookup(&[
+        ("CLARIFAI_PAT", SECRET),
+        ("CLARIFAI_USER_ID", "me"),
+        ("CLARIFAI_APP_ID", "app"),
+    ]))
+    .unwrap();
+    assert_eq!(
+        (c.kind(), c.user_id(), c.app_id()),
+        (CredentialKind::Pat, "me", "app")
+    );
+    let c = Credentials::from_lookup(lookup(&[("CLARIFAI_API_KEY", SECRET)])).unwrap();
+    assert_eq!(c.kind(), CredentialKind::ApiKey);
+    let c = Credentials::from_lookup(lookup(&[
+        ("CLARIFAI_SESSION_TOKEN", SECRET),
+        ("CLARIFAI_USER_ID", "me"),
+    ]))
+    .unwrap();
+    assert_eq!(c.kind(), CredentialKind::SessionToken);
+
+    let err = Credentials::from_lookup(lookup(&[("CLARIFAI_PAT", SECRET)])).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidCredentials {
+                what: "user_id",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("CLARIFAI_USER_ID"));
+
+    let err = Credentials::from_lookup(lookup(&[
+        ("CLARIFAI_PAT", SECRET),
+        ("CLARIFAI_API_KEY", SECRET),
+    ]))
+    .unwrap_err();
+    match &err {
+        Error::ConflictingCredentials { names } => {
+            assert_eq!(names, &["CLARIFAI_PAT", "CLARIFAI_API_KEY"])
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(err.to_string().contains("CLARIFAI_PAT, CLARIFAI_API_KEY"));
+    assert!(!format!("{err} {err:?}").contains(SECRET));
+
+    // Nothing set and no config file: say what to set.
+    let err =
+        Credentials::from_lookup(lookup(&[("HOME", "/nonexistent-home-for-test")])).unwrap_err();
+    assert!(matches!(err, Error::MissingCredentials { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("CLARIFAI_PAT") && err.to_string().contains("CLARIFAI_API_KEY")
+    );
+}
+
+fn config_file(name: &str, text: &str) -> std::path::PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("clarifai-tonic-test-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("config");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn config_file_contexts_and_envvar() {
+    let path = config_file(
+        "ok",
+        &format!(
+            "current_context: work\ncontexts:\n  work:\n    env:\n      CLARIFAI_PAT: {SECRET}\n      CLARIFAI_USER_ID: me\n      CLARIFAI_APP_ID: app\n      CLARIFAI_API_BASE: https://api.clarifai.com\n  flat:\n    CLARIFAI_API_KEY: {SECRET}\n  fromenv:\n    env:\n      CLARIFAI_PAT: ENVVAR\n      CLARIFAI_USER_ID: me\n"
+        ),
+    );
+    let c = Credentials::from_config(&path, None).unwrap();
+    assert_eq!(
+        (c.kind(), c.user_id(), c.app_id()),
+        (CredentialKind::Pat, "me", "app")
+    );
+    let c = Credentials::from_config(&path, Some("flat")).unwrap();
+    assert_eq!(c.kind(), CredentialKind::ApiKey);
+
+    let err = Credentials::from_config(&path, Some("nope")).unwrap_err();
+    assert!(
+        err.to_string().contains("nope") && err.to_string().contains("work"),
+        "{err}"
+    );
+
+    // from_env falls back to the file; env ids win over the file's.
+    let path_str: &'static str = Box::leak(path.display().to_string().into_boxed_str());
+    let env: &'static [(&'static str, &'static str)] = Box::leak(
+        vec![
+            ("CLARIFAI_CONFIG", path_str),
+            ("CLARIFAI_APP_ID", "other-app"),
+        ]
+        .into_boxed_slice(),
+    );
+    let c = Credentials::from_lookup(lookup(env)).unwrap();
+    assert_eq!((c.user_id(), c.app_id()), ("me", "other-app"));
+    // An env secret wins over the file entirely.
+    let env: &'static [(&'static str, &'static str)] = Box::leak(
+        vec![
+            ("CLARIFAI_CONFIG", path_str),
+            ("CLARIFAI_API_KEY", "env-key"),
+        ]
+        .into_boxed_slice(),
+    );
+    assert_eq!(
+        Credentials::from_lookup(lookup(env)).unwrap().kind(),
+        CredentialKind::ApiKey
+    );
+
+    // ENVVAR reads the variable, and says which one is missing.
+    let err = Credentials::from_config(&path, Some("fromenv"));
+    if std::env::var("CLARIFAI_PAT").is_err() {
+        let err = err.unwrap_err();
+        assert!(
+            matches!(err, Error::Config { line: Some(_), .. }),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string().contains("ENVVAR") && err.to_string().contains("CLARIFAI_PAT"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn broken_config_files_name_the_file_and_line_but_not_the_secret() {
+    let broken = [
+        (
+            "syntax",
+            format!(
+                "current_context: a\ncontexts:\n  a:\n    CLARIFAI_PAT: {SECRET}\n   bad: [unclosed\n"
+            ),
+        ),
+        (
+            "shape",
+            format!("current_context: a\ncontexts: [{SECRET}]\n"),
+        ),
+        (
+            "value",
+            format!("contexts:\n  a:\n    CLARIFAI_PAT: [{SECRET}]\n"),
+        ),
+        (
+            "nonsecret",
+            "contexts:\n  a:\n    CLARIFAI_PAT: \"a b\"\n".to_owned(),
+        ),
+    ];
+    for (name, text) in broken {
+        let path = config_file(name, &text);
+        let err = Credentials::from_config(&path, None).unwrap_err();
+        let shown = format!("{err} {err:?}");
+        assert!(!shown.contains(SECRET), "{name}: secret leaked: {shown}");
+        assert!(
+            shown.contains(&path.display().to_string()),
+            "{name}: {shown}"
+        );
+        if name != "nonsecret" {
+            assert!(
+                matches!(err, Error::Config { line: Some(_), .. }),
+                "{name}: {err:?}"
+            );
+        }
+    }
+    let err = Credentials::from_config("/no/such/dir/config", None).unwrap_err();
+    assert!(matches!(err, Error::Config { line: None, .. }));
+    assert!(err.to_string().contains("/no/such/dir/config"));
+}
+
+#[tokio::test]
+async fn unparseable_endpoints_are_typed_errors() {
+    let creds = Credentials::api_key("k").unwrap();
+    for bad in [
+        "",
+        "ftp://host",
+        "https://",
+        "http://exa mple.com",
+        "https://host:99999",
+        "https://host/path",
+    ] {
+        match ClarifaiClient::builder()
+            .endpoint(bad)
+            .credentials(creds.clone())
+            .build()
+        {
+            Err(Error::InvalidEndpoint { endpoint, reason }) => {
+                assert_eq!(endpoint, bad);
+                assert!(!reason.is_empty());
+            }
+            other => panic!("{bad:?} gave {other:?}"),
+        }
+    }
+    let err = ClarifaiClient::builder()
+        .endpoint("http://10.1.2.3:80")
+        .credentials(creds.clone())
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("clear"), "{err}");
+    assert!(
+        ClarifaiClient::builder()
+            .endpoint("http://10.1.2.3:80")
+            .allow_insecure(true)
+            .credentials(creds)
+            .build()
+            .is_ok()
+    );
+}
+
+#[test]
+fn build_outside_a_runtime_is_an_error_not_a_panic() {
+    let err = ClarifaiClient::builder()
+        .endpoint("http://127.0.0.1:1")
+        .credentials(Credentials::api_key("k").unwrap())
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("tokio runtime"), "{err}");
+}
+
+/// Everything logged at TRACE level by the client, the interceptor, tonic, h2 and the mock server,
+/// through a successful call, a failing call and a stream, never contains the secret.
+#[test]
+fn tracing_output_never_shows_the_secret() {
+    #[derive(Clone, Default)]
+    struct Sink(Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let sink = Sink::default();
+    let writer = sink.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    tracing::subscriber::with_default(subscriber, || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let mock = mock().await;
+            mock.respond::<rpc::ListModels>(api::MultiModelResponse {
+                status: Some(api::status::Status {
+                    code: StatusCode::ConnKeyInvalid as i32,
+                    description: "API key not found".into(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            });
+            let client = mock
+                .client(Credentials::pat(SECRET, "me", "app").unwrap())
+                .unwrap();
+            client.post_model_outputs(predict()).await.unwrap();
+            let err = client
+                .list_models(api::ListModelsRequest::default())
+                .await
+                .unwrap_err();
+            tracing::error!(error = %err, debug = ?err, "logged by the application");
+            let _ = client
+                .generate_model_outputs(predict())
+                .await
+                .unwrap()
+                .collect::<Vec<_>>()
+                .await;
+            let key = client.with_credentials(Credentials::api_key(SECRET).unwrap());
+            let err = key
+                .post_apps(api::PostAppsRequest::default())
+                .await
+                .unwrap_err();
+            tracing::error!(error = %err, debug = ?err, "logged by the application");
+        });
+    });
+    let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        text.len() > 1000,
+        "expected trace output, got {} bytes",
+        text.len()
+    );
+    assert!(
+        text.contains("PostModelOutputs") || text.contains("clarifai.call"),
+        "no client spans logged"
+    );
+    assert!(
+        !text.contains(SECRET),
+        "the secret appeared in the trace output"
+    );
+}

@@ -747,39 +747,28 @@ impl ClarifaiClient {
         }
         let client = self.clone();
         let per_page = request.per_page() as usize;
+        let items = Arc::new(items);
+        // Decide whether to fetch another page inside the unfold, so that no request goes out
+        // after the last (empty or short) page.
         let pages = futures_util::stream::unfold(Some(request), move |state| {
             let client = client.clone();
+            let items = items.clone();
             async move {
                 let request = state?;
                 let mut next = request.clone();
                 next.set_page(next.page().saturating_add(1));
-                let result = client.unary::<R>(tonic::Request::new(request)).await;
-                let more = result.is_ok();
-                Some((result, more.then_some(next)))
-            }
-        });
-        let items = Arc::new(items);
-        let flattened = pages
-            .scan(false, move |done, page| {
-                if *done {
-                    return futures_util::future::ready(None);
-                }
-                let out: Vec<Result<T, Error>> = match page {
+                match client.unary::<R>(tonic::Request::new(request)).await {
                     Ok(mut response) => {
                         let batch = items(&mut response);
-                        if batch.len() < per_page {
-                            *done = true;
-                        }
-                        batch.into_iter().map(Ok).collect()
+                        let more = batch.len() >= per_page && !batch.is_empty();
+                        let batch: Vec<Result<T, Error>> = batch.into_iter().map(Ok).collect();
+                        Some((futures_util::stream::iter(batch), more.then_some(next)))
                     }
-                    Err(e) => {
-                        *done = true;
-                        vec![Err(e)]
-                    }
-                };
-                futures_util::future::ready(Some(futures_util::stream::iter(out)))
-            })
-            .flatten();
+                    Err(e) => Some((futures_util::stream::iter(vec![Err(e)]), None)),
+                }
+            }
+        });
+        let flattened = pages.flatten();
         Box::pin(flattened)
     }
 }
@@ -848,15 +837,26 @@ async fn with_deadline<T>(
     deadline: Option<Instant>,
     call: impl std::future::Future<Output = Result<T, Error>>,
 ) -> Result<T, Error> {
-    match deadline {
-        None => call.await,
-        Some(deadline) => match tokio::time::timeout_at(deadline.into(), call).await {
-            Ok(result) => result,
-            Err(_) => Err(Error::Timeout {
-                rpc,
-                after: timeout.unwrap_or_default(),
-            }),
-        },
+    let Some(deadline) = deadline else {
+        return call.await;
+    };
+    let timed_out = || Error::Timeout {
+        rpc,
+        after: timeout.unwrap_or_default(),
+    };
+    match tokio::time::timeout_at(deadline.into(), call).await {
+        // tonic enforces the grpc-timeout we set too, and reports it as CANCELLED or
+        // DEADLINE_EXCEEDED; past our deadline, that is our timeout.
+        Ok(Err(Error::Grpc { status, .. }))
+            if matches!(
+                status.code(),
+                tonic::Code::Cancelled | tonic::Code::DeadlineExceeded
+            ) && Instant::now() + Duration::from_millis(5) >= deadline =>
+        {
+            Err(timed_out())
+        }
+        Ok(result) => result,
+        Err(_) => Err(timed_out()),
     }
 }
 

@@ -232,7 +232,11 @@ impl Error {
     pub fn is_timeout(&self) -> bool {
         match self {
             Error::Timeout { .. } => true,
-            Error::Grpc { status, .. } => status.code() == tonic::Code::DeadlineExceeded,
+            Error::Grpc { status, .. } => {
+                status.code() == tonic::Code::DeadlineExceeded
+                    || (status.code() == tonic::Code::Cancelled
+                        && status.message() == "Timeout expired")
+            }
             _ => false,
         }
     }

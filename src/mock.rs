@@ -79,6 +79,8 @@ pub struct MockV2 {
 struct State {
     handlers: RwLock<HashMap<&'static str, Arc<dyn Any + Send + Sync>>>,
     calls: Mutex<Vec<RecordedCall>>,
+    /// Set to stop recording (benchmarks, long soak runs).
+    not_recording: std::sync::atomic::AtomicBool,
 }
 
 impl State {
@@ -97,7 +99,11 @@ impl State {
             metadata,
             messages: Arc::new(Mutex::new(first.into_iter().collect())),
         };
-        if let Ok(mut calls) = self.calls.lock() {
+        if !self
+            .not_recording
+            .load(std::sync::atomic::Ordering::Relaxed)
+            && let Ok(mut calls) = self.calls.lock()
+        {
             calls.push(call.clone());
         }
         call
@@ -349,6 +355,14 @@ impl MockV2 {
     /// How many calls arrived.
     pub fn call_count(&self) -> usize {
         self.state.calls.lock().map(|c| c.len()).unwrap_or(0)
+    }
+
+    /// Turns recording of calls on (the default) or off. Off, the server keeps no copies of
+    /// requests: for benchmarks and long runs.
+    pub fn set_recording(&self, on: bool) {
+        self.state
+            .not_recording
+            .store(!on, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Forgets the recorded calls.

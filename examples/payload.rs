@@ -1,0 +1,134 @@
+//! Large payloads: PostInputs carrying N MiB of image bytes, answered with a response of the same
+//! size, through `ClarifaiClient`. Prints throughput and the client process's peak RSS.
+//!
+//! The mock server runs in a child process (this example, started with `serve`), so the figure
+//! is the client's own memory.
+//!
+//!     cargo run --release --example payload -- 1 16 128      # sizes in MiB
+//!     cargo run --release --example payload -- 128 --runs 5
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use clarifai_tonic::api::{self, status::StatusCode};
+use clarifai_tonic::mock::MockV2;
+use clarifai_tonic::{Credentials, rpc};
+
+fn ok() -> Option<api::status::Status> {
+    Some(api::status::Status {
+        code: StatusCode::Success as i32,
+        ..Default::default()
+    })
+}
+
+/// Peak resident set size of this process, in MiB (Linux).
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(f64::NAN)
+}
+
+async fn serve() -> Result<(), Box<dyn std::error::Error>> {
+    let mock = MockV2::start().await?;
+    mock.set_recording(false);
+    // Echo the inputs: the response is as large as the request.
+    mock.on::<rpc::PostInputs, _, _>(|req| async move {
+        Ok(api::MultiInputResponse {
+            status: ok(),
+            inputs: req.into_inner().inputs,
+            ..Default::default()
+        })
+    });
+    println!("{}", mock.url());
+    // Serve until the parent closes our stdin.
+    let _ = tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        let _ = std::io::stdin().read_line(&mut line);
+    })
+    .await;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("serve") {
+        return serve().await;
+    }
+    let mut runs = 3usize;
+    let mut sizes = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a == "--runs" {
+            runs = it.next().and_then(|r| r.parse().ok()).unwrap_or(3).max(1);
+        } else if let Ok(mib) = a.parse::<usize>() {
+            sizes.push(mib);
+        }
+    }
+    if sizes.is_empty() {
+        sizes = vec![1, 16, 128];
+    }
+
+    let mut child = Command::new(std::env::current_exe()?)
+        .arg("serve")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()?;
+    let mut url = String::new();
+    BufReader::new(child.stdout.take().ok_or("no stdout")?).read_line(&mut url)?;
+    let client = clarifai_tonic::ClarifaiClient::builder()
+        .endpoint(url.trim())
+        .credentials(Credentials::pat("bench", "me", "app")?)
+        .build()?;
+
+    println!(
+        "| payload | runs | median round trip | throughput (payload each way) | client peak RSS | RSS / payload |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- |");
+    for mib in sizes {
+        let baseline = peak_rss_mib();
+        let payload = bytes::Bytes::from(vec![0xA5u8; mib << 20]);
+        let mut times = Vec::new();
+        for _ in 0..runs {
+            let request = api::PostInputsRequest {
+                inputs: vec![api::Input {
+                    data: Some(Box::new(api::Data {
+                        image: Some(Box::new(api::Image {
+                            base64: payload.clone(),
+                            ..Default::default()
+                        })),
+                        ..Default::default()
+                    })),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            };
+            let started = Instant::now();
+            let response = client.post_inputs(request).await?;
+            times.push(started.elapsed().as_secs_f64());
+            let got = response.inputs[0]
+                .data
+                .as_ref()
+                .and_then(|d| d.image.as_ref())
+                .map(|i| i.base64.len());
+            assert_eq!(got, Some(payload.len()), "the echo came back whole");
+        }
+        times.sort_by(f64::total_cmp);
+        let median = times[times.len() / 2];
+        let peak = peak_rss_mib();
+        println!(
+            "| {mib} MiB | {runs} | {:.1} ms | {:.0} MB/s | {peak:.0} MiB (baseline {baseline:.0}) | {:.2}x |",
+            median * 1000.0,
+            2.0 * (mib << 20) as f64 / median / 1e6,
+            (peak - baseline).max(0.0) / mib as f64
+        );
+    }
+    drop(child.stdin.take());
+    let _ = child.wait();
+    Ok(())
+}

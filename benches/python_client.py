@@ -11,7 +11,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import grpc
+from clarifai_grpc.channel.clarifai_channel import ClarifaiChannel
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2, service_pb2_grpc
 
 target = sys.argv[1]
@@ -19,7 +19,9 @@ seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 2.0
 rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 5
 threads = int(sys.argv[4]) if len(sys.argv) > 4 else 64
 
-channel = grpc.insecure_channel(target)
+# The client's own channel factory, as its users call it (with its retry service config).
+host, port = target.rsplit(":", 1)
+channel = ClarifaiChannel.get_insecure_grpc_channel(base=host, port=int(port))
 stub = service_pb2_grpc.V2Stub(channel)
 metadata = (("authorization", "Key bench-pat"),)
 request = service_pb2.PostModelOutputsRequest(

@@ -49,12 +49,14 @@ pub struct ClarifaiClient {
     shared: Arc<Shared>,
 }
 
+#[derive(Clone)]
 struct Shared {
     timeout: Option<Duration>,
     retry: RetryPolicy,
     max_decoding: usize,
     max_encoding: usize,
     page_size: u32,
+    #[cfg_attr(not(feature = "gzip"), allow(dead_code))]
     gzip: bool,
     rotating: Option<RotatingCredentials>,
 }
@@ -242,8 +244,10 @@ impl ClientBuilder {
     }
 }
 
-/// `CLARIFAI_API_BASE` (a URL) wins over `CLARIFAI_GRPC_BASE` (a host, TLS on 443).
-fn endpoint_from_env(lookup: impl Fn(&str) -> Option<String>) -> String {
+/// The endpoint a builder without [`ClientBuilder::endpoint`] uses, with the environment read
+/// through `lookup`: `CLARIFAI_API_BASE` (a URL) wins over `CLARIFAI_GRPC_BASE` (a host, TLS on
+/// 443), and without either it is [`DEFAULT_ENDPOINT`].
+pub fn endpoint_from_env(lookup: impl Fn(&str) -> Option<String>) -> String {
     if let Some(url) = lookup("CLARIFAI_API_BASE").filter(|v| !v.trim().is_empty()) {
         return url.trim().to_owned();
     }
@@ -445,13 +449,8 @@ impl ClarifaiClient {
     /// A client sharing this one's connection, with other credentials.
     pub fn with_credentials(&self, credentials: Credentials) -> Self {
         let shared = Shared {
-            timeout: self.shared.timeout,
-            retry: self.shared.retry.clone(),
-            max_decoding: self.shared.max_decoding,
-            max_encoding: self.shared.max_encoding,
-            page_size: self.shared.page_size,
-            gzip: self.shared.gzip,
             rotating: None,
+            ..(*self.shared).clone()
         };
         Self::assemble(
             self.channel.clone(),
@@ -519,26 +518,11 @@ impl ClarifaiClient {
         );
         async move {
             let deadline = prepared.timeout.map(|t| Instant::now() + t);
-            let mut attempt = 1u32;
-            loop {
+            crate::retry::with_retries(&prepared.retry, deadline, |attempt| {
                 tracing::Span::current().record("attempt", attempt);
-                let result = self.unary_once::<R>(&prepared, deadline).await;
-                match result {
-                    Ok(response) => return Ok(response),
-                    Err(e) => {
-                        if !prepared.retry.should_retry(&e, attempt) {
-                            return Err(e);
-                        }
-                        let delay = prepared.retry.delay(attempt);
-                        if deadline.is_some_and(|d| Instant::now() + delay >= d) {
-                            return Err(e);
-                        }
-                        tracing::debug!(error = %e, ?delay, "retrying");
-                        tokio::time::sleep(delay).await;
-                        attempt += 1;
-                    }
-                }
-            }
+                self.unary_once::<R>(&prepared, deadline)
+            })
+            .await
         }
         .instrument(span)
         .await
@@ -577,8 +561,9 @@ impl ClarifaiClient {
         let rpc = R::INFO.name;
         let prepared = self.prepare::<R>(request)?;
         let deadline = prepared.timeout.map(|t| Instant::now() + t);
-        let mut attempt = 1u32;
-        loop {
+        let prepared = &prepared;
+        let (first, rest) = crate::retry::with_retries(&prepared.retry, deadline, |_| async move {
+            // No grpc-timeout: the deadline covers the wait for the first message, not the stream.
             let request = prepared.request::<R>(None)?;
             let mut grpc = self.grpc();
             let start = async move {
@@ -601,24 +586,11 @@ impl ClarifaiClient {
                 let first = first.map(|m| check_status(rpc, m)).transpose()?;
                 Ok::<_, Error>((first, stream))
             };
-            match with_deadline(rpc, prepared.timeout, deadline, start).await {
-                Ok((first, rest)) => {
-                    let head = futures_util::stream::iter(first.map(Ok));
-                    return Ok(Box::pin(head.chain(checked(rpc, rest))));
-                }
-                Err(e) => {
-                    if !prepared.retry.should_retry(&e, attempt) {
-                        return Err(e);
-                    }
-                    let delay = prepared.retry.delay(attempt);
-                    if deadline.is_some_and(|d| Instant::now() + delay >= d) {
-                        return Err(e);
-                    }
-                    tokio::time::sleep(delay).await;
-                    attempt += 1;
-                }
-            }
-        }
+            with_deadline(rpc, prepared.timeout, deadline, start).await
+        })
+        .await?;
+        let head = futures_util::stream::iter(first.map(Ok));
+        Ok(Box::pin(head.chain(checked(rpc, rest))))
     }
 
     /// Calls a bidi-streaming rpc: `user_app_id` is filled on every outgoing message, every
@@ -946,62 +918,3 @@ impl<T> IntoCall<T> for tonic::Request<T> {
 }
 
 include!(concat!(env!("OUT_DIR"), "/client_methods.rs"));
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn endpoints_parse_or_say_why() {
-        let t = parse_endpoint("api.clarifai.com", false).unwrap();
-        assert!(t.tls);
-        assert_eq!(t.uri.to_string(), "https://api.clarifai.com:443/");
-        let t = parse_endpoint("http://127.0.0.1:5000", false).unwrap();
-        assert!(!t.tls);
-        assert!(parse_endpoint("http://[::1]:5000", false).is_ok());
-        assert!(parse_endpoint("http://localhost:5000", false).is_ok());
-        for (bad, why) in [
-            ("", "empty"),
-            ("ftp://x", "scheme"),
-            ("https://host/v2", "path"),
-            ("http://example.com:80", "clear"),
-            ("https://", "URL"),
-        ] {
-            let e = parse_endpoint(bad, false).err().unwrap().to_string();
-            assert!(e.contains(why), "{bad:?}: {e}");
-        }
-        assert!(parse_endpoint("http://example.com:80", true).is_ok());
-    }
-
-    #[test]
-    fn env_endpoint_precedence() {
-        let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |k: &str| {
-                pairs
-                    .iter()
-                    .find(|(n, _)| *n == k)
-                    .map(|(_, v)| v.to_string())
-            }
-        };
-        assert_eq!(endpoint_from_env(env(&[])), DEFAULT_ENDPOINT);
-        assert_eq!(
-            endpoint_from_env(env(&[("CLARIFAI_GRPC_BASE", "api-dev.clarifai.com")])),
-            "https://api-dev.clarifai.com"
-        );
-        assert_eq!(
-            endpoint_from_env(env(&[
-                ("CLARIFAI_GRPC_BASE", "a.com"),
-                ("CLARIFAI_API_BASE", "http://127.0.0.1:9")
-            ])),
-            "http://127.0.0.1:9"
-        );
-    }
-
-    #[test]
-    fn grpc_timeout_values() {
-        assert_eq!(parse_grpc_timeout("5S"), Some(Duration::from_secs(5)));
-        assert_eq!(parse_grpc_timeout("250m"), Some(Duration::from_millis(250)));
-        assert_eq!(parse_grpc_timeout("x"), None);
-        assert_eq!(parse_grpc_timeout(""), None);
-    }
-}

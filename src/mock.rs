@@ -73,6 +73,7 @@ pub struct MockV2 {
     state: Arc<State>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     kill: watch::Sender<u64>,
+    tls: bool,
 }
 
 #[derive(Default)]
@@ -191,6 +192,48 @@ impl MockV2 {
 
     /// Starts a server on `addr`.
     pub async fn start_on(addr: SocketAddr) -> io::Result<MockV2> {
+        Self::launch(addr, None).await
+    }
+
+    /// Starts a TLS server on `127.0.0.1:0` with the given certificate chain and key (PEM), to
+    /// test TLS settings such as a custom CA. Its [`url`](Self::url) is `https://localhost:<port>`,
+    /// so the certificate must name `localhost`.
+    #[cfg(any(feature = "tls-ring", feature = "tls-aws-lc"))]
+    pub async fn start_tls(
+        cert_pem: impl AsRef<[u8]>,
+        key_pem: impl AsRef<[u8]>,
+    ) -> io::Result<MockV2> {
+        let identity = tonic::transport::Identity::from_pem(cert_pem, key_pem);
+        let tls = tonic::transport::ServerTlsConfig::new().identity(identity);
+        Self::launch(SocketAddr::from(([127, 0, 0, 1], 0)), Some(tls)).await
+    }
+
+    #[cfg(any(feature = "tls-ring", feature = "tls-aws-lc"))]
+    async fn launch(
+        addr: SocketAddr,
+        tls: Option<tonic::transport::ServerTlsConfig>,
+    ) -> io::Result<MockV2> {
+        let mut builder = tonic::transport::Server::builder();
+        let is_tls = tls.is_some();
+        if let Some(tls) = tls {
+            builder = builder.tls_config(tls).map_err(io::Error::other)?;
+        }
+        Self::serve(addr, builder, is_tls).await
+    }
+
+    #[cfg(not(any(feature = "tls-ring", feature = "tls-aws-lc")))]
+    async fn launch(
+        addr: SocketAddr,
+        _tls: Option<std::convert::Infallible>,
+    ) -> io::Result<MockV2> {
+        Self::serve(addr, tonic::transport::Server::builder(), false).await
+    }
+
+    async fn serve(
+        addr: SocketAddr,
+        mut builder: tonic::transport::Server,
+        tls: bool,
+    ) -> io::Result<MockV2> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(State::default());
@@ -206,7 +249,7 @@ impl MockV2 {
             });
         let service = Self::service_for(state.clone());
         tokio::spawn(async move {
-            let served = tonic::transport::Server::builder()
+            let served = builder
                 .add_service(service)
                 .serve_with_incoming_shutdown(incoming, async {
                     let _ = shutdown_rx.await;
@@ -221,6 +264,7 @@ impl MockV2 {
             state,
             shutdown: Some(shutdown),
             kill,
+            tls,
         })
     }
 
@@ -241,9 +285,13 @@ impl MockV2 {
         self.addr
     }
 
-    /// Its URL, `http://127.0.0.1:<port>`.
+    /// Its URL: `http://127.0.0.1:<port>`, or `https://localhost:<port>` for a TLS server.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        if self.tls {
+            format!("https://localhost:{}", self.addr.port())
+        } else {
+            format!("http://{}", self.addr)
+        }
     }
 
     /// A [`ClarifaiClient`] for this server, with the given credentials and default settings.

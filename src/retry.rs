@@ -1,7 +1,8 @@
 //! When and how calls are retried.
 
+use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::Error;
 use crate::api::status::StatusCode;
@@ -140,6 +141,36 @@ impl RetryPolicy {
         let capped = base.min(self.max_backoff.as_secs_f64());
         let jittered = capped * (1.0 - self.jitter * random_unit());
         Duration::from_secs_f64(jittered.max(0.0))
+    }
+}
+
+/// Runs `attempt` (given its 1-based number) until it succeeds, `policy` says stop, or the next
+/// wait would end past `deadline`; the last error is returned.
+pub(crate) async fn with_retries<T, F, Fut>(
+    policy: &RetryPolicy,
+    deadline: Option<Instant>,
+    mut attempt: F,
+) -> Result<T, Error>
+where
+    F: FnMut(u32) -> Fut,
+    Fut: Future<Output = Result<T, Error>>,
+{
+    let mut n = 1u32;
+    loop {
+        let error = match attempt(n).await {
+            Ok(value) => return Ok(value),
+            Err(error) => error,
+        };
+        if !policy.should_retry(&error, n) {
+            return Err(error);
+        }
+        let delay = policy.delay(n);
+        if deadline.is_some_and(|d| Instant::now() + delay >= d) {
+            return Err(error);
+        }
+        tracing::debug!(%error, ?delay, attempt = n, "retrying");
+        tokio::time::sleep(delay).await;
+        n += 1;
     }
 }
 

@@ -790,6 +790,42 @@ async fn unparseable_endpoints_are_typed_errors() {
     );
 }
 
+#[tokio::test]
+async fn endpoints_that_parse() {
+    let creds = Credentials::api_key("k").unwrap();
+    for good in [
+        "api.clarifai.com",
+        "https://api.clarifai.com:443",
+        "http://127.0.0.1:5000",
+        "http://[::1]:5000",
+        "http://localhost:5000",
+        "https://[::1]",
+    ] {
+        let built = ClarifaiClient::builder()
+            .endpoint(good)
+            .credentials(creds.clone())
+            .build();
+        assert!(built.is_ok(), "{good:?}: {built:?}");
+    }
+}
+
+#[test]
+fn endpoint_from_the_environment() {
+    use clarifai_tonic::client::{DEFAULT_ENDPOINT, endpoint_from_env};
+    assert_eq!(endpoint_from_env(lookup(&[])), DEFAULT_ENDPOINT);
+    assert_eq!(
+        endpoint_from_env(lookup(&[("CLARIFAI_GRPC_BASE", "api-dev.clarifai.com")])),
+        "https://api-dev.clarifai.com"
+    );
+    assert_eq!(
+        endpoint_from_env(lookup(&[
+            ("CLARIFAI_GRPC_BASE", "a.com"),
+            ("CLARIFAI_API_BASE", "http://127.0.0.1:9")
+        ])),
+        "http://127.0.0.1:9"
+    );
+}
+
 #[test]
 fn build_outside_a_runtime_is_an_error_not_a_panic() {
     let err = ClarifaiClient::builder()

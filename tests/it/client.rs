@@ -33,6 +33,21 @@ fn outputs(ids: &[&str], code: StatusCode) -> api::MultiOutputResponse {
     }
 }
 
+#[test]
+fn the_client_is_cheap_to_share() {
+    fn shareable<T: Clone + Send + Sync + 'static>() {}
+    fn sendable<T: Send + Sync + 'static>() {}
+    shareable::<ClarifaiClient>();
+    shareable::<Credentials>();
+    sendable::<Error>();
+    // Handles only (channel, interceptor, settings behind an Arc): clones share the connection.
+    assert!(
+        std::mem::size_of::<ClarifaiClient>() <= 512,
+        "{}",
+        std::mem::size_of::<ClarifaiClient>()
+    );
+}
+
 fn fast_retries() -> RetryPolicy {
     RetryPolicy::default().backoff(Duration::from_millis(5), Duration::from_millis(20))
 }
@@ -567,4 +582,42 @@ async fn the_client_works_over_an_in_memory_channel() {
         .unwrap();
     assert_eq!(response.outputs[0].id, "mem");
     assert_eq!(mock.calls()[0].header("authorization"), Some("Key mem-key"));
+}
+
+#[tokio::test]
+async fn tls_with_a_custom_ca() {
+    let mock = MockV2::start_tls(
+        include_bytes!("../fixtures/server.pem"),
+        include_bytes!("../fixtures/server.key"),
+    )
+    .await
+    .unwrap();
+    mock.respond::<rpc::PostModelOutputs>(outputs(&["over tls"], StatusCode::Success));
+    assert!(mock.url().starts_with("https://localhost:"));
+    let client = ClarifaiClient::builder()
+        .endpoint(mock.url())
+        .ca_certificate(include_bytes!("../fixtures/ca.pem"))
+        .credentials(Credentials::api_key("tls-key").unwrap())
+        .build()
+        .unwrap();
+    let response = client
+        .post_model_outputs(api::PostModelOutputsRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(response.outputs[0].id, "over tls");
+    assert_eq!(mock.calls()[0].header("authorization"), Some("Key tls-key"));
+
+    // Without the CA the handshake fails: a typed error, and the key never reaches the server.
+    let untrusted = ClarifaiClient::builder()
+        .endpoint(mock.url())
+        .retry_policy(RetryPolicy::none())
+        .credentials(Credentials::api_key("tls-key").unwrap())
+        .build()
+        .unwrap();
+    let err = untrusted
+        .post_model_outputs(api::PostModelOutputsRequest::default())
+        .await
+        .unwrap_err();
+    assert!(err.grpc_status().is_some(), "{err:?}");
+    assert_eq!(mock.call_count(), 1);
 }

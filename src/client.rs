@@ -463,8 +463,8 @@ impl ClarifaiClient {
     fn prepare<R: Rpc>(
         &self,
         request: tonic::Request<R::Request>,
-    ) -> Result<Prepared<R::Request>, Error> {
-        let (metadata, mut extensions, mut message) = request.into_parts();
+    ) -> Result<Prepared<'_, R::Request>, Error> {
+        let (metadata, extensions, mut message) = request.into_parts();
         let creds = match extensions.get::<Credentials>() {
             Some(c) => c.clone(),
             None => self.interceptor.source().current(),
@@ -478,25 +478,23 @@ impl ClarifaiClient {
                 return Err(Error::PatRequired { rpc: R::INFO.name });
             }
             fill_user_app_id::<R>(&creds, &mut message)?;
-            // Pin this call to the credentials checked above, even if they rotate meanwhile.
-            extensions.insert(creds.clone());
         }
         let timeout = metadata
             .get("grpc-timeout")
             .and_then(|v| v.to_str().ok())
             .and_then(parse_grpc_timeout)
             .or(self.shared.timeout);
-        let retry = extensions
-            .get::<RetryPolicy>()
-            .cloned()
-            .unwrap_or_else(|| self.shared.retry.clone());
+        let retry = match extensions.get::<RetryPolicy>() {
+            Some(policy) => std::borrow::Cow::Owned(policy.clone()),
+            None => std::borrow::Cow::Borrowed(&self.shared.retry),
+        };
         Ok(Prepared {
             metadata,
-            extensions,
             message,
             timeout,
             retry,
-            creds: if own_auth { Some(creds) } else { None },
+            // Every attempt carries the credentials checked here, even if they rotate meanwhile.
+            creds: own_auth.then_some(creds),
         })
     }
 
@@ -530,7 +528,7 @@ impl ClarifaiClient {
 
     async fn unary_once<R: UnaryRpc>(
         &self,
-        prepared: &Prepared<R::Request>,
+        prepared: &Prepared<'_, R::Request>,
         deadline: Option<Instant>,
     ) -> Result<R::Response, Error> {
         let rpc = R::INFO.name;
@@ -746,16 +744,15 @@ impl ClarifaiClient {
 }
 
 /// What one call needs for each attempt.
-struct Prepared<T> {
+struct Prepared<'a, T> {
     metadata: tonic::metadata::MetadataMap,
-    extensions: tonic::Extensions,
     message: T,
     timeout: Option<Duration>,
-    retry: RetryPolicy,
+    retry: std::borrow::Cow<'a, RetryPolicy>,
     creds: Option<Credentials>,
 }
 
-impl<T: Clone> Prepared<T> {
+impl<T: Clone> Prepared<'_, T> {
     /// A fresh request for one attempt, carrying the time left as `grpc-timeout`.
     fn request<R: Rpc>(&self, deadline: Option<Instant>) -> Result<tonic::Request<T>, Error> {
         let mut request = tonic::Request::new(self.message.clone());
@@ -773,9 +770,6 @@ impl<T: Clone> Prepared<T> {
         let ext = request.extensions_mut();
         if let Some(c) = &self.creds {
             ext.insert(c.clone());
-        }
-        if let Some(p) = self.extensions.get::<RetryPolicy>() {
-            ext.insert(p.clone());
         }
         ext.insert(GrpcMethod::new("clarifai.api.V2", R::INFO.name));
         Ok(request)

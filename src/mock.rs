@@ -186,11 +186,13 @@ impl<T: Clone + Send + Sync + 'static> Stream for MockStream<T> {
 
 impl MockV2 {
     /// Starts a server on `127.0.0.1:0` (a free port).
+    #[inline(never)]
     pub async fn start() -> io::Result<MockV2> {
         Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0))).await
     }
 
     /// Starts a server on `addr`.
+    #[inline(never)]
     pub async fn start_on(addr: SocketAddr) -> io::Result<MockV2> {
         Self::launch(addr, None).await
     }
@@ -199,6 +201,7 @@ impl MockV2 {
     /// test TLS settings such as a custom CA. Its [`url`](Self::url) is `https://localhost:<port>`,
     /// so the certificate must name `localhost`.
     #[cfg(any(feature = "tls-ring", feature = "tls-aws-lc"))]
+    #[inline(never)]
     pub async fn start_tls(
         cert_pem: impl AsRef<[u8]>,
         key_pem: impl AsRef<[u8]>,
@@ -209,6 +212,7 @@ impl MockV2 {
     }
 
     #[cfg(any(feature = "tls-ring", feature = "tls-aws-lc"))]
+    #[inline(never)]
     async fn launch(
         addr: SocketAddr,
         tls: Option<tonic::transport::ServerTlsConfig>,
@@ -218,7 +222,7 @@ impl MockV2 {
         if let Some(tls) = tls {
             builder = builder.tls_config(tls).map_err(io::Error::other)?;
         }
-        Self::serve(addr, builder, is_tls).await
+        Self::serve(TcpListener::bind(addr).await?, builder, is_tls)
     }
 
     #[cfg(not(any(feature = "tls-ring", feature = "tls-aws-lc")))]
@@ -226,15 +230,22 @@ impl MockV2 {
         addr: SocketAddr,
         _tls: Option<std::convert::Infallible>,
     ) -> io::Result<MockV2> {
-        Self::serve(addr, tonic::transport::Server::builder(), false).await
+        Self::serve(
+            TcpListener::bind(addr).await?,
+            tonic::transport::Server::builder(),
+            false,
+        )
     }
 
-    async fn serve(
-        addr: SocketAddr,
+    #[inline(never)]
+    /// Spawns the server task. Deliberately not `async`: an async fn's body is compiled in the
+    /// crate that awaits it, and this one pulls in the whole 289-rpc server stack. As a plain
+    /// function it is compiled once, here, instead of once per test or example binary.
+    fn serve(
+        listener: TcpListener,
         mut builder: tonic::transport::Server,
         tls: bool,
     ) -> io::Result<MockV2> {
-        let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(State::default());
         let (shutdown, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
@@ -268,6 +279,7 @@ impl MockV2 {
         })
     }
 
+    #[inline(never)]
     fn service_for(state: Arc<State>) -> V2Server<MockService> {
         V2Server::new(MockService { state })
             .max_decoding_message_size(usize::MAX)
@@ -276,6 +288,7 @@ impl MockV2 {
 
     /// The tonic service, to mount in your own server or serve over an in-memory transport.
     /// It shares handlers and recorded calls with this mock.
+    #[inline(never)]
     pub fn service(&self) -> V2Server<impl crate::api::v2_server::V2> {
         Self::service_for(self.state.clone())
     }
@@ -295,6 +308,7 @@ impl MockV2 {
     }
 
     /// A [`ClarifaiClient`] for this server, with the given credentials and default settings.
+    #[inline(never)]
     pub fn client(&self, credentials: Credentials) -> Result<ClarifaiClient, Error> {
         ClarifaiClient::builder()
             .endpoint(self.url())

@@ -1,6 +1,7 @@
 //! Unary calls per second against MockV2 over loopback, side by side in one run:
 //!
-//! - `raw`: the generated `V2Client` on a plain channel, no interceptor;
+//! - `raw`: the generated `V2Client` with no interceptor, on the client's own channel
+//!   (`client.channel()`), so that transport settings are the same for all;
 //! - `v2()`: `client.v2()`, the generated client with the credentials interceptor;
 //! - `client`: `client.post_model_outputs`, with `user_app_id` filling, status check, retries.
 //!
@@ -10,6 +11,7 @@
 //!     cargo run --release --example load              # default: 7 rounds of 2 s each
 //!     cargo run --release --example load -- 5 1       # rounds, seconds per round
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clarifai_tonic::api::{self, status::StatusCode, v2_client::V2Client};
@@ -21,9 +23,22 @@ enum Variant {
     Raw,
     Intercepted,
     Client,
+    ClientNoDeadline,
 }
 
-const VARIANTS: [Variant; 3] = [Variant::Raw, Variant::Intercepted, Variant::Client];
+const VARIANTS: [Variant; 4] = [
+    Variant::Raw,
+    Variant::Intercepted,
+    Variant::Client,
+    Variant::ClientNoDeadline,
+];
+
+/// The same server through each way of calling it.
+struct Clients {
+    raw: V2Client<tonic::transport::Channel>,
+    client: ClarifaiClient,
+    no_deadline: ClarifaiClient,
+}
 
 fn request() -> api::PostModelOutputsRequest {
     api::PostModelOutputsRequest {
@@ -42,28 +57,33 @@ fn request() -> api::PostModelOutputsRequest {
     }
 }
 
-async fn one_call(
-    variant: Variant,
-    raw: &V2Client<tonic::transport::Channel>,
-    client: &ClarifaiClient,
-) {
+async fn one_call(variant: Variant, clients: &Clients) {
     match variant {
         Variant::Raw => {
-            let mut raw = raw.clone();
+            let mut raw = clients.raw.clone();
             let mut req = tonic::Request::new(request());
             req.metadata_mut()
                 .insert("authorization", "Key bench-pat".parse().expect("ascii"));
             raw.post_model_outputs(req).await.expect("raw call");
         }
         Variant::Intercepted => {
-            client
+            clients
+                .client
                 .v2()
                 .post_model_outputs(request())
                 .await
                 .expect("v2 call");
         }
         Variant::Client => {
-            client
+            clients
+                .client
+                .post_model_outputs(request())
+                .await
+                .expect("client call");
+        }
+        Variant::ClientNoDeadline => {
+            clients
+                .no_deadline
                 .post_model_outputs(request())
                 .await
                 .expect("client call");
@@ -72,23 +92,16 @@ async fn one_call(
 }
 
 /// Calls per second over `secs`, with `concurrency` tasks each calling in a loop.
-async fn round(
-    variant: Variant,
-    concurrency: usize,
-    secs: f64,
-    raw: &V2Client<tonic::transport::Channel>,
-    client: &ClarifaiClient,
-) -> f64 {
+async fn round(variant: Variant, concurrency: usize, secs: f64, clients: &Arc<Clients>) -> f64 {
     let stop = Instant::now() + Duration::from_secs_f64(secs);
     let started = Instant::now();
     let tasks: Vec<_> = (0..concurrency)
         .map(|_| {
-            let raw = raw.clone();
-            let client = client.clone();
+            let clients = clients.clone();
             tokio::spawn(async move {
                 let mut n = 0u64;
                 while Instant::now() < stop {
-                    one_call(variant, &raw, &client).await;
+                    one_call(variant, &clients).await;
                     n += 1;
                 }
                 n
@@ -126,15 +139,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ..Default::default()
     });
     mock.set_recording(false);
-    let client = ClarifaiClient::builder()
-        .endpoint(mock.url())
-        .credentials(Credentials::pat("bench-pat", "me", "app")?)
-        .build()?;
-    let channel = tonic::transport::Endpoint::from_shared(mock.url())?
-        .tcp_nodelay(true)
-        .connect()
-        .await?;
-    let raw = V2Client::new(channel);
+    let builder = || {
+        ClarifaiClient::builder()
+            .endpoint(mock.url())
+            .credentials(Credentials::pat("bench-pat", "me", "app").expect("valid"))
+    };
+    let client = builder().build()?;
+    // The raw client shares the client's connection, so that only the layers above it differ.
+    let clients = Arc::new(Clients {
+        raw: V2Client::new(client.channel()),
+        client,
+        no_deadline: builder().no_timeout().build()?,
+    });
 
     println!(
         "machine: {} cores; {rounds} rounds of {secs} s per figure (median); release={}",
@@ -142,27 +158,28 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         !cfg!(debug_assertions)
     );
     println!(
-        "| concurrency | raw V2Client calls/s | client.v2() calls/s | client.post_model_outputs calls/s | v2()/raw | client/raw |"
+        "| concurrency | raw V2Client calls/s | client.v2() | client.post_model_outputs | same, .no_timeout() | v2()/raw | client/raw | no-timeout/raw |"
     );
-    println!("| --- | --- | --- | --- | --- | --- |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
     for concurrency in [1usize, 64] {
         // Warm up connections and caches.
         for v in VARIANTS {
-            round(v, concurrency, 0.3, &raw, &client).await;
+            round(v, concurrency, 0.3, &clients).await;
         }
-        let mut samples = [Vec::new(), Vec::new(), Vec::new()];
+        let mut samples = [Vec::new(), Vec::new(), Vec::new(), Vec::new()];
         for r in 0..rounds {
-            // Rotate the order each round.
-            for k in 0..3 {
-                let i = (r + k) % 3;
-                samples[i].push(round(VARIANTS[i], concurrency, secs, &raw, &client).await);
+            // Rotate the order each round, so that drift hits every variant alike.
+            for k in 0..VARIANTS.len() {
+                let i = (r + k) % VARIANTS.len();
+                samples[i].push(round(VARIANTS[i], concurrency, secs, &clients).await);
             }
         }
-        let [raw_s, v2_s, client_s] = samples.map(median);
+        let [raw_s, v2_s, client_s, free_s] = samples.map(median);
         println!(
-            "| {concurrency} | {raw_s:.0} | {v2_s:.0} | {client_s:.0} | {:.3} | {:.3} |",
+            "| {concurrency} | {raw_s:.0} | {v2_s:.0} | {client_s:.0} | {free_s:.0} | {:.3} | {:.3} | {:.3} |",
             v2_s / raw_s,
-            client_s / raw_s
+            client_s / raw_s,
+            free_s / raw_s
         );
     }
     Ok(())

@@ -428,6 +428,13 @@ impl ClarifaiClient {
         client
     }
 
+    /// The underlying HTTP/2 channel, without the credentials interceptor: for a raw
+    /// `V2Client::new(client.channel())` on the same connection, or for other gRPC services
+    /// behind the same endpoint.
+    pub fn channel(&self) -> Channel {
+        self.channel.clone()
+    }
+
     /// The credentials calls use now.
     pub fn credentials(&self) -> Credentials {
         self.interceptor.source().current()

@@ -692,12 +692,12 @@ impl ClarifaiClient {
                 filled.map(|()| message)
             })
             .take_while(move |item| {
-                if let Err(e) = item
+                // fill_user_app_id fails only with MissingAppId, which cannot be cloned out of
+                // the borrowed item; it is rebuilt for the response stream's last item.
+                if item.is_err()
                     && let Ok(mut f) = slot.lock()
                 {
-                    *f = Some(Error::MissingAppId {
-                        rpc: e.rpc().unwrap_or(R::INFO.name),
-                    });
+                    *f = Some(Error::MissingAppId { rpc: R::INFO.name });
                 }
                 futures_util::future::ready(item.is_ok())
             })
@@ -790,16 +790,13 @@ fn fill_user_app_id<R: Rpc>(creds: &Credentials, message: &mut R::Request) -> Re
     let Some(slot) = message.user_app_id_mut() else {
         return Ok(());
     };
-    let empty = slot
-        .as_ref()
-        .is_none_or(|s| s.user_id.is_empty() && s.app_id.is_empty());
-    if !empty {
+    if !crate::scope::is_unset(slot) {
         return Ok(());
     }
     if ids.app_id.is_empty() && R::INFO.needs_app {
         return Err(Error::MissingAppId { rpc: R::INFO.name });
     }
-    message.fill_user_app_id(ids);
+    *slot = Some(ids.clone());
     Ok(())
 }
 

@@ -13,17 +13,19 @@ pub trait UserAppScoped {
     /// empty). A caller's non-empty value is never changed. Returns whether it filled it.
     fn fill_user_app_id(&mut self, default: &UserAppIdSet) -> bool {
         match self.user_app_id_mut() {
-            Some(slot)
-                if slot
-                    .as_ref()
-                    .is_none_or(|ids| ids.user_id.is_empty() && ids.app_id.is_empty()) =>
-            {
+            Some(slot) if is_unset(slot) => {
                 *slot = Some(default.clone());
                 true
             }
             _ => false,
         }
     }
+}
+
+/// Whether a `user_app_id` was left for the client to fill: unset, or both ids empty.
+pub(crate) fn is_unset(slot: &Option<UserAppIdSet>) -> bool {
+    slot.as_ref()
+        .is_none_or(|ids| ids.user_id.is_empty() && ids.app_id.is_empty())
 }
 
 /// A response message carrying Clarifai's in-band status.

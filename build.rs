@@ -449,14 +449,14 @@ fn scoped_impls(methods: &[MethodDescriptor]) -> BuildResult<String> {
             !f.is_list()
                 && matches!(f.kind(), Kind::Message(t) if t.full_name() == "clarifai.api.status.Status")
         });
-        let body = if field.is_some() {
-            "self.status.as_ref()"
-        } else {
-            "None"
+        let (body, number) = match &field {
+            Some(f) => ("self.status.as_ref()", f.number()),
+            None => ("None", 0),
         };
         let _ = writeln!(
             out,
-            "impl ClarifaiResponse for {ty} {{\n    #[inline]\n    fn status(&self) -> \
+            "impl ClarifaiResponse for {ty} {{\n    const STATUS_FIELD: u32 = {number};\n    \
+             #[inline]\n    fn status(&self) -> \
              Option<&crate::api::status::Status> {{ {body} }}\n}}",
             ty = rust_type(message),
         );

@@ -2,14 +2,28 @@
 //!
 //! - `raw`: the generated `V2Client` with no interceptor, on the client's own channel
 //!   (`client.channel()`), so that transport settings are the same for all;
+//! - `raw+deadline`: the same with `request.set_timeout(120 s)`, the deadline the client sets by
+//!   default (tonic then arms a timer for it, and so does the server);
 //! - `v2()`: `client.v2()`, the generated client with the credentials interceptor;
-//! - `client`: `client.post_model_outputs`, with `user_app_id` filling, status check, retries.
+//! - `client`: `client.post_model_outputs`, with `user_app_id` filling, the PAT-only guard, the
+//!   default 120 s deadline, retries and the in-band status check;
+//! - `no-timeout`: the same client built with `.no_timeout()`.
 //!
-//! Each is measured sequentially and with 64 concurrent tasks; each figure is the median of
-//! several rounds, taken in interleaved order so that drift hits all three alike.
+//! The raw and `v2()` variants send `user_app_id` themselves, as a raw caller with a PAT must,
+//! so that every variant puts the same request on the wire.
+//!
+//! Each is measured sequentially and with 64 concurrent tasks. Rounds run the variants back to
+//! back in a rotating order; each ratio is the median of the per-round ratios (a variant against
+//! the raw run of the same round, so that drift between rounds cancels out), and each rate the
+//! median of the rounds.
 //!
 //!     cargo run --release --example load              # default: 7 rounds of 2 s each
 //!     cargo run --release --example load -- 5 1       # rounds, seconds per round
+//!     cargo run --release --example load -- --only client 20000
+//!
+//! `--only <variant> N` makes N sequential calls of one variant and nothing else, for counting
+//! instructions per call under `valgrind --tool=callgrind` (run it at two N and subtract, so
+//! that start-up cancels out).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,20 +32,34 @@ use clarifai_tonic::api::{self, status::StatusCode, v2_client::V2Client};
 use clarifai_tonic::mock::MockV2;
 use clarifai_tonic::{ClarifaiClient, Credentials, rpc};
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 enum Variant {
     Raw,
+    RawDeadline,
     Intercepted,
     Client,
     ClientNoDeadline,
 }
 
-const VARIANTS: [Variant; 4] = [
+const VARIANTS: [Variant; 5] = [
     Variant::Raw,
+    Variant::RawDeadline,
     Variant::Intercepted,
     Variant::Client,
     Variant::ClientNoDeadline,
 ];
+
+impl Variant {
+    fn name(self) -> &'static str {
+        match self {
+            Variant::Raw => "raw",
+            Variant::RawDeadline => "raw+deadline",
+            Variant::Intercepted => "v2",
+            Variant::Client => "client",
+            Variant::ClientNoDeadline => "no-timeout",
+        }
+    }
+}
 
 /// The same server through each way of calling it.
 struct Clients {
@@ -40,6 +68,18 @@ struct Clients {
     no_deadline: ClarifaiClient,
 }
 
+/// The request as a raw caller must send it with a PAT: naming the user and app itself.
+fn request_with_ids() -> api::PostModelOutputsRequest {
+    api::PostModelOutputsRequest {
+        user_app_id: Some(api::UserAppIdSet {
+            user_id: "me".into(),
+            app_id: "app".into(),
+        }),
+        ..request()
+    }
+}
+
+/// The request as `ClarifaiClient` takes it: the client fills `user_app_id` from the PAT.
 fn request() -> api::PostModelOutputsRequest {
     api::PostModelOutputsRequest {
         model_id: "general-image-recognition".into(),
@@ -59,18 +99,21 @@ fn request() -> api::PostModelOutputsRequest {
 
 async fn one_call(variant: Variant, clients: &Clients) {
     match variant {
-        Variant::Raw => {
+        Variant::Raw | Variant::RawDeadline => {
             let mut raw = clients.raw.clone();
-            let mut req = tonic::Request::new(request());
+            let mut req = tonic::Request::new(request_with_ids());
             req.metadata_mut()
                 .insert("authorization", "Key bench-pat".parse().expect("ascii"));
+            if variant == Variant::RawDeadline {
+                req.set_timeout(clarifai_tonic::client::DEFAULT_TIMEOUT);
+            }
             raw.post_model_outputs(req).await.expect("raw call");
         }
         Variant::Intercepted => {
             clients
                 .client
                 .v2()
-                .post_model_outputs(request())
+                .post_model_outputs(request_with_ids())
                 .await
                 .expect("v2 call");
         }
@@ -123,6 +166,24 @@ fn median(mut v: Vec<f64>) -> f64 {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let only = match args.first().map(String::as_str) {
+        Some("--only") => {
+            let wanted = args.get(1).map(String::as_str);
+            let Some(variant) = VARIANTS.into_iter().find(|v| Some(v.name()) == wanted) else {
+                let names: Vec<_> = VARIANTS.iter().map(|v| v.name()).collect();
+                return Err(format!("--only takes one of {names:?}, not {wanted:?}").into());
+            };
+            let calls: u64 = match args.get(2).map(|a| a.parse()) {
+                Some(Ok(n)) => n,
+                None => 10_000,
+                Some(Err(e)) => {
+                    return Err(format!("--only {variant:?} N: N is not a count ({e})").into());
+                }
+            };
+            Some((variant, calls))
+        }
+        _ => None,
+    };
     let rounds: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(7);
     let secs: f64 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(2.0);
 
@@ -152,34 +213,58 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         no_deadline: builder().no_timeout().build()?,
     });
 
+    if let Some((variant, calls)) = only {
+        let started = Instant::now();
+        for _ in 0..calls {
+            one_call(variant, &clients).await;
+        }
+        let secs = started.elapsed().as_secs_f64();
+        println!(
+            "{variant:?}: {calls} sequential calls in {secs:.2} s ({:.0} calls/s)",
+            calls as f64 / secs
+        );
+        return Ok(());
+    }
     println!(
         "machine: {} cores; {rounds} rounds of {secs} s per figure (median); release={}",
         std::thread::available_parallelism()?,
         !cfg!(debug_assertions)
     );
     println!(
-        "| concurrency | raw V2Client calls/s | client.v2() | client.post_model_outputs | same, .no_timeout() | v2()/raw | client/raw | no-timeout/raw |"
+        "| concurrency | raw calls/s | raw+deadline | client.v2() | client.post_model_outputs | \
+         same, .no_timeout() | v2()/raw | client/raw+deadline | no-timeout/raw | client/raw |"
     );
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for concurrency in [1usize, 64] {
         // Warm up connections and caches.
         for v in VARIANTS {
             round(v, concurrency, 0.3, &clients).await;
         }
-        let mut samples = [Vec::new(), Vec::new(), Vec::new(), Vec::new()];
+        let mut samples: Vec<[f64; VARIANTS.len()]> = Vec::new();
         for r in 0..rounds {
             // Rotate the order each round, so that drift hits every variant alike.
+            let mut row = [0.0; VARIANTS.len()];
             for k in 0..VARIANTS.len() {
                 let i = (r + k) % VARIANTS.len();
-                samples[i].push(round(VARIANTS[i], concurrency, secs, &clients).await);
+                row[i] = round(VARIANTS[i], concurrency, secs, &clients).await;
             }
+            samples.push(row);
         }
-        let [raw_s, v2_s, client_s, free_s] = samples.map(median);
+        let rate = |i: usize| median(samples.iter().map(|row| row[i]).collect());
+        let ratio =
+            |i: usize, base: usize| median(samples.iter().map(|row| row[i] / row[base]).collect());
+        let [raw, raw_dl, v2, client, free] = [0, 1, 2, 3, 4];
         println!(
-            "| {concurrency} | {raw_s:.0} | {v2_s:.0} | {client_s:.0} | {free_s:.0} | {:.3} | {:.3} | {:.3} |",
-            v2_s / raw_s,
-            client_s / raw_s,
-            free_s / raw_s
+            "| {concurrency} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.3} | {:.3} | {:.3} | {:.3} |",
+            rate(raw),
+            rate(raw_dl),
+            rate(v2),
+            rate(client),
+            rate(free),
+            ratio(v2, raw),
+            ratio(client, raw_dl),
+            ratio(free, raw),
+            ratio(client, raw),
         );
     }
     Ok(())

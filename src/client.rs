@@ -1,21 +1,28 @@
 //! [`ClarifaiClient`]: the generated client with credentials, `user_app_id` filling, deadlines,
 //! retries, Clarifai's in-band status turned into [`Error`], pagination and streaming helpers.
 
+use std::borrow::Cow;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use futures_core::Stream;
 use futures_util::StreamExt;
 use tonic::GrpcMethod;
 use tonic::codegen::http::uri::PathAndQuery;
-use tonic::service::interceptor::InterceptedService;
+use tonic::metadata::{Ascii, MetadataKey, MetadataMap, MetadataValue};
 use tonic::transport::{Channel, Endpoint, Uri};
 use tracing::Instrument;
 
+use crate::api::UserAppIdSet;
+use crate::api::status::StatusCode;
 use crate::api::v2_client::V2Client;
-use crate::intercept::{AuthInterceptor, CredentialSource};
-use crate::rpc::{BidiStreamingRpc, ClientStreamingRpc, Rpc, ServerStreamingRpc, UnaryRpc};
+use crate::codec::{RawCodec, SharedMessage, peek_status_code, status_payload};
+use crate::intercept::{AuthInterceptor, AuthService, CredentialSource};
+use crate::rpc::{
+    BidiStreamingRpc, ClientStreamingRpc, Rpc, RpcInfo, ServerStreamingRpc, UnaryRpc,
+};
 use crate::scope::{ClarifaiResponse, UserAppScoped};
 use crate::{
     CredentialKind, CredentialProvider, Credentials, Error, RetryPolicy, RotatingCredentials,
@@ -33,8 +40,8 @@ pub const DEFAULT_PAGE_SIZE: u32 = 100;
 /// A stream of responses, each checked for Clarifai's in-band status.
 pub type ResponseStream<T> = Pin<Box<dyn Stream<Item = Result<T, Error>> + Send + 'static>>;
 
-/// The generated client with the credentials interceptor applied, as [`ClarifaiClient::v2`] gives it.
-pub type InterceptedV2Client = V2Client<InterceptedService<Channel, AuthInterceptor>>;
+/// The generated client with credentials applied, as [`ClarifaiClient::v2`] gives it.
+pub type InterceptedV2Client = V2Client<AuthService<Channel>>;
 
 /// A client for the Clarifai V2 API. Cheap to clone (one shared HTTP/2 channel); `Send + Sync`.
 ///
@@ -43,7 +50,7 @@ pub type InterceptedV2Client = V2Client<InterceptedService<Channel, AuthIntercep
 /// (`set_timeout`), a [`RetryPolicy`] or other [`Credentials`] (in its extensions) for that one call.
 #[derive(Clone)]
 pub struct ClarifaiClient {
-    grpc: tonic::client::Grpc<InterceptedService<Channel, AuthInterceptor>>,
+    grpc: tonic::client::Grpc<AuthService<Channel>>,
     channel: Channel,
     interceptor: AuthInterceptor,
     shared: Arc<Shared>,
@@ -52,6 +59,8 @@ pub struct ClarifaiClient {
 #[derive(Clone)]
 struct Shared {
     timeout: Option<Duration>,
+    /// `timeout` as a `grpc-timeout` value, formatted once.
+    timeout_header: Option<MetadataValue<Ascii>>,
     retry: RetryPolicy,
     max_decoding: usize,
     max_encoding: usize,
@@ -228,11 +237,13 @@ impl ClientBuilder {
 
     fn finish(self, channel: Channel, source: CredentialSource) -> ClarifaiClient {
         let rotating = None;
+        let timeout = self.timeout.unwrap_or(Some(DEFAULT_TIMEOUT));
         ClarifaiClient::assemble(
             channel,
             source,
             Shared {
-                timeout: self.timeout.unwrap_or(Some(DEFAULT_TIMEOUT)),
+                timeout,
+                timeout_header: timeout.map(grpc_timeout_value),
                 retry: self.retry.unwrap_or_default(),
                 max_decoding: self.max_decoding.unwrap_or(DEFAULT_MAX_MESSAGE_SIZE),
                 max_encoding: self.max_encoding.unwrap_or(DEFAULT_MAX_MESSAGE_SIZE),
@@ -391,12 +402,10 @@ impl ClarifaiClient {
         };
         let interceptor = AuthInterceptor::with_source(source);
         #[allow(unused_mut)]
-        let mut grpc = tonic::client::Grpc::new(InterceptedService::new(
-            channel.clone(),
-            interceptor.clone(),
-        ))
-        .max_decoding_message_size(shared.max_decoding)
-        .max_encoding_message_size(shared.max_encoding);
+        let mut grpc =
+            tonic::client::Grpc::new(AuthService::new(channel.clone(), interceptor.clone()))
+                .max_decoding_message_size(shared.max_decoding)
+                .max_encoding_message_size(shared.max_encoding);
         #[cfg(feature = "gzip")]
         if shared.gzip {
             grpc = grpc
@@ -416,9 +425,12 @@ impl ClarifaiClient {
     /// nothing is retried.
     pub fn v2(&self) -> InterceptedV2Client {
         #[allow(unused_mut)]
-        let mut client = V2Client::with_interceptor(self.channel.clone(), self.interceptor.clone())
-            .max_decoding_message_size(self.shared.max_decoding)
-            .max_encoding_message_size(self.shared.max_encoding);
+        let mut client = V2Client::new(AuthService::new(
+            self.channel.clone(),
+            self.interceptor.clone(),
+        ))
+        .max_decoding_message_size(self.shared.max_decoding)
+        .max_encoding_message_size(self.shared.max_encoding);
         #[cfg(feature = "gzip")]
         if self.shared.gzip {
             client = client
@@ -466,47 +478,61 @@ impl ClarifaiClient {
         )
     }
 
-    /// Prepares one call: the effective credentials, the PAT-only guard, `user_app_id`.
-    fn prepare<R: Rpc>(
-        &self,
-        request: tonic::Request<R::Request>,
-    ) -> Result<Prepared<'_, R::Request>, Error> {
+    /// Prepares one call: the effective credentials, the PAT-only guard, `user_app_id`. The only
+    /// per-rpc code on the way out; everything after it is shared by all rpcs.
+    fn prepare<R: Rpc>(&self, request: tonic::Request<R::Request>) -> Result<Prepared<'_>, Error> {
         let (metadata, extensions, mut message) = request.into_parts();
+        let mut prepared = self.settings(R::INFO, metadata, &extensions)?;
+        if let Some(creds) = &prepared.creds {
+            fill_user_app_id(R::INFO, creds, message.user_app_id_mut())?;
+        }
+        prepared.status_field = <R::Response as ClarifaiResponse>::STATUS_FIELD;
+        prepared.message = Some(Arc::new(message));
+        Ok(prepared)
+    }
+
+    /// The part of [`prepare`](Self::prepare) that does not depend on the message type.
+    fn settings(
+        &self,
+        rpc: &'static RpcInfo,
+        metadata: MetadataMap,
+        extensions: &tonic::Extensions,
+    ) -> Result<Prepared<'_>, Error> {
         let creds = match extensions.get::<Credentials>() {
             Some(c) => c.clone(),
             None => self.interceptor.source().current(),
         };
         // A caller-set authorization header is the caller's business; only our own credentials
         // are checked here.
-        let own_auth = !metadata.contains_key(crate::credentials::AUTHORIZATION)
-            && !metadata.contains_key(crate::credentials::SESSION_TOKEN);
-        if own_auth {
-            if creds.kind() == CredentialKind::ApiKey && R::INFO.needs_pat() {
-                return Err(Error::PatRequired { rpc: R::INFO.name });
-            }
-            fill_user_app_id::<R>(&creds, &mut message)?;
+        let own_auth = !crate::credentials::caller_set_auth(metadata.as_ref());
+        if own_auth && creds.kind() == CredentialKind::ApiKey && rpc.needs_pat() {
+            return Err(Error::PatRequired { rpc: rpc.name });
         }
-        let timeout = metadata
-            .get("grpc-timeout")
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_grpc_timeout)
-            .or(self.shared.timeout);
+        let callers_timeout = if metadata.is_empty() {
+            None
+        } else {
+            metadata.get(GRPC_TIMEOUT)
+        };
+        let (timeout, timeout_header) = match callers_timeout {
+            // The caller's own `set_timeout`: it is already in the metadata.
+            Some(value) => (value.to_str().ok().and_then(parse_grpc_timeout), None),
+            None => (self.shared.timeout, self.shared.timeout_header.clone()),
+        };
         let retry = match extensions.get::<RetryPolicy>() {
-            Some(policy) => std::borrow::Cow::Owned(policy.clone()),
-            None => std::borrow::Cow::Borrowed(&self.shared.retry),
+            Some(policy) => Cow::Owned(policy.clone()),
+            None => Cow::Borrowed(&self.shared.retry),
         };
         Ok(Prepared {
+            rpc,
             metadata,
-            message,
+            message: None,
+            status_field: 0,
             timeout,
+            timeout_header,
             retry,
             // Every attempt carries the credentials checked here, even if they rotate meanwhile.
             creds: own_auth.then_some(creds),
         })
-    }
-
-    fn grpc(&self) -> tonic::client::Grpc<InterceptedService<Channel, AuthInterceptor>> {
-        self.grpc.clone()
     }
 
     /// Calls a unary rpc: credentials, `user_app_id`, deadline, retries, in-band status.
@@ -515,46 +541,57 @@ impl ClarifaiClient {
         request: tonic::Request<R::Request>,
     ) -> Result<R::Response, Error> {
         let prepared = self.prepare::<R>(request)?;
+        let bytes = self.unary_bytes(prepared).await?;
+        decode_checked(R::INFO.name, bytes)
+    }
+
+    /// The shared body of every unary call: attempts under one deadline, each retried while the
+    /// policy says so; gives the final response's bytes (whatever its in-band status).
+    async fn unary_bytes(&self, prepared: Prepared<'_>) -> Result<Bytes, Error> {
+        let rpc = prepared.rpc.name;
         let span = tracing::debug_span!(
             "clarifai.call",
-            rpc = R::INFO.name,
+            rpc,
             attempt = tracing::field::Empty,
             req_id = tracing::field::Empty
         );
-        async move {
-            let deadline = prepared.timeout.map(|t| Instant::now() + t);
-            crate::retry::with_retries(&prepared.retry, deadline, |attempt| {
+        let deadline = prepared.timeout.map(|t| Instant::now() + t);
+        let prepared = &prepared;
+        let attempts = crate::retry::with_retries(
+            &prepared.retry,
+            deadline,
+            |attempt| {
                 tracing::Span::current().record("attempt", attempt);
-                self.unary_once::<R>(&prepared, deadline)
-            })
-            .await
-        }
-        .instrument(span)
-        .await
+                self.unary_attempt(prepared, attempt, deadline)
+            },
+            |outcome, attempt| prepared.should_retry(outcome, attempt),
+        );
+        let (bytes, _) = with_deadline(rpc, prepared.timeout, deadline, attempts)
+            .instrument(span.clone())
+            .await?;
+        record_req_id(&span, &bytes, prepared.status_field);
+        Ok(bytes)
     }
 
-    async fn unary_once<R: UnaryRpc>(
+    async fn unary_attempt(
         &self,
-        prepared: &Prepared<'_, R::Request>,
+        prepared: &Prepared<'_>,
+        attempt: u32,
         deadline: Option<Instant>,
-    ) -> Result<R::Response, Error> {
-        let rpc = R::INFO.name;
-        let request = prepared.request::<R>(deadline)?;
-        let mut grpc = self.grpc();
-        let call = async move {
-            grpc.ready()
-                .await
-                .map_err(|e| Error::from_status(rpc, transport_status(e)))?;
-            grpc.unary(
-                request,
-                PathAndQuery::from_static(R::INFO.path),
-                tonic_prost::ProstCodec::default(),
-            )
+    ) -> Result<(Bytes, Option<i32>), Error> {
+        let rpc = prepared.rpc;
+        let request = prepared.request(attempt, deadline, true)?;
+        let mut grpc = self.grpc.clone();
+        grpc.ready()
             .await
-            .map_err(|s| Error::from_status(rpc, s))
-        };
-        let response = with_deadline(rpc, prepared.timeout, deadline, call).await?;
-        check_status(rpc, response.into_inner())
+            .map_err(|e| Error::from_status(rpc.name, transport_status(e)))?;
+        let bytes = grpc
+            .unary(request, PathAndQuery::from_static(rpc.path), RawCodec)
+            .await
+            .map_err(|s| Error::from_status(rpc.name, s))?
+            .into_inner();
+        let code = peek_status_code(&bytes, prepared.status_field);
+        Ok((bytes, code))
     }
 
     /// Calls a server-streaming rpc. Retried only until the first response arrives; after that,
@@ -565,37 +602,51 @@ impl ClarifaiClient {
     ) -> Result<ResponseStream<R::Response>, Error> {
         let rpc = R::INFO.name;
         let prepared = self.prepare::<R>(request)?;
+        let (first, rest) = self.server_streaming_bytes(prepared).await?;
+        let first = first
+            .map(|bytes| decode_checked::<R::Response>(rpc, bytes))
+            .transpose()?;
+        let head = futures_util::stream::iter(first.map(Ok));
+        Ok(Box::pin(head.chain(checked(rpc, rest))))
+    }
+
+    /// The shared body of every server-streaming call: retried until the first message.
+    async fn server_streaming_bytes(
+        &self,
+        prepared: Prepared<'_>,
+    ) -> Result<(Option<Bytes>, tonic::Streaming<Bytes>), Error> {
+        let rpc = prepared.rpc;
         let deadline = prepared.timeout.map(|t| Instant::now() + t);
         let prepared = &prepared;
-        let (first, rest) = crate::retry::with_retries(&prepared.retry, deadline, |_| async move {
-            // No grpc-timeout: the deadline covers the wait for the first message, not the stream.
-            let request = prepared.request::<R>(None)?;
-            let mut grpc = self.grpc();
-            let start = async move {
+        let attempts = crate::retry::with_retries(
+            &prepared.retry,
+            deadline,
+            |attempt| async move {
+                // No grpc-timeout: the deadline covers the wait for the first message, not the
+                // stream.
+                let request = prepared.request(attempt, deadline, false)?;
+                let mut grpc = self.grpc.clone();
                 grpc.ready()
                     .await
-                    .map_err(|e| Error::from_status(rpc, transport_status(e)))?;
+                    .map_err(|e| Error::from_status(rpc.name, transport_status(e)))?;
                 let mut stream = grpc
-                    .server_streaming(
-                        request,
-                        PathAndQuery::from_static(R::INFO.path),
-                        tonic_prost::ProstCodec::default(),
-                    )
+                    .server_streaming(request, PathAndQuery::from_static(rpc.path), RawCodec)
                     .await
-                    .map_err(|s| Error::from_status(rpc, s))?
+                    .map_err(|s| Error::from_status(rpc.name, s))?
                     .into_inner();
                 let first = stream
                     .message()
                     .await
-                    .map_err(|s| Error::from_status(rpc, s))?;
-                let first = first.map(|m| check_status(rpc, m)).transpose()?;
-                Ok::<_, Error>((first, stream))
-            };
-            with_deadline(rpc, prepared.timeout, deadline, start).await
-        })
-        .await?;
-        let head = futures_util::stream::iter(first.map(Ok));
-        Ok(Box::pin(head.chain(checked(rpc, rest))))
+                    .map_err(|s| Error::from_status(rpc.name, s))?;
+                let code = first
+                    .as_ref()
+                    .and_then(|b| peek_status_code(b, prepared.status_field));
+                Ok(((first, stream), code))
+            },
+            |outcome, attempt| prepared.should_retry(outcome, attempt),
+        );
+        let (start, _) = with_deadline(rpc.name, prepared.timeout, deadline, attempts).await?;
+        Ok(start)
     }
 
     /// Calls a bidi-streaming rpc: `user_app_id` is filled on every outgoing message, every
@@ -612,19 +663,15 @@ impl ClarifaiClient {
         let rpc = R::INFO.name;
         let (outgoing, failure) = self.outgoing::<R, S>(requests)?;
         let request = tonic::Request::new(outgoing);
-        let mut grpc = self.grpc();
+        let mut grpc = self.grpc.clone();
         let deadline = self.shared.timeout.map(|t| Instant::now() + t);
         let start = async move {
             grpc.ready()
                 .await
                 .map_err(|e| Error::from_status(rpc, transport_status(e)))?;
-            grpc.streaming(
-                request,
-                PathAndQuery::from_static(R::INFO.path),
-                tonic_prost::ProstCodec::default(),
-            )
-            .await
-            .map_err(|s| Error::from_status(rpc, s))
+            grpc.streaming(request, PathAndQuery::from_static(R::INFO.path), RawCodec)
+                .await
+                .map_err(|s| Error::from_status(rpc, s))
         };
         let stream = with_deadline(rpc, self.shared.timeout, deadline, start)
             .await?
@@ -647,7 +694,7 @@ impl ClarifaiClient {
     {
         let rpc = R::INFO.name;
         let (outgoing, failure) = self.outgoing::<R, S>(requests)?;
-        let mut grpc = self.grpc();
+        let mut grpc = self.grpc.clone();
         grpc.ready()
             .await
             .map_err(|e| Error::from_status(rpc, transport_status(e)))?;
@@ -655,14 +702,14 @@ impl ClarifaiClient {
             .client_streaming(
                 tonic::Request::new(outgoing),
                 PathAndQuery::from_static(R::INFO.path),
-                tonic_prost::ProstCodec::default(),
+                RawCodec,
             )
             .await
             .map_err(|s| Error::from_status(rpc, s));
         if let Some(e) = failure.lock().ok().and_then(|mut f| f.take()) {
             return Err(e);
         }
-        check_status(rpc, response?.into_inner())
+        decode_checked(rpc, response?.into_inner())
     }
 
     /// The outgoing half of a client or bidi stream, with `user_app_id` filled per message.
@@ -672,7 +719,7 @@ impl ClarifaiClient {
         requests: S,
     ) -> Result<
         (
-            impl Stream<Item = R::Request> + Send + 'static,
+            impl Stream<Item = SharedMessage> + Send + 'static,
             Arc<std::sync::Mutex<Option<Error>>>,
         ),
         Error,
@@ -688,8 +735,8 @@ impl ClarifaiClient {
         let slot = failure.clone();
         let outgoing = requests
             .map(move |mut message| {
-                let filled = fill_user_app_id::<R>(&creds, &mut message);
-                filled.map(|()| message)
+                let filled = fill_user_app_id(R::INFO, &creds, message.user_app_id_mut());
+                filled.map(|()| Arc::new(message) as SharedMessage)
             })
             .take_while(move |item| {
                 // fill_user_app_id fails only with MissingAppId, which cannot be cloned out of
@@ -750,51 +797,130 @@ impl ClarifaiClient {
     }
 }
 
-/// What one call needs for each attempt.
-struct Prepared<'a, T> {
-    metadata: tonic::metadata::MetadataMap,
-    message: T,
+/// The `grpc-timeout` metadata key.
+const GRPC_TIMEOUT: &str = "grpc-timeout";
+
+/// [`GRPC_TIMEOUT`] parsed once, for inserting it on every call.
+fn grpc_timeout_key() -> MetadataKey<Ascii> {
+    static KEY: std::sync::LazyLock<MetadataKey<Ascii>> =
+        std::sync::LazyLock::new(|| MetadataKey::from_static(GRPC_TIMEOUT));
+    KEY.clone()
+}
+
+/// What one call needs for each attempt. No type parameters: the transport, deadline and retry
+/// code that uses it is compiled once, not once per rpc.
+struct Prepared<'a> {
+    rpc: &'static RpcInfo,
+    metadata: MetadataMap,
+    /// Set by `prepare` once `user_app_id` is filled.
+    message: Option<SharedMessage>,
+    /// The response type's `status` field number, for reading the in-band code undecoded.
+    status_field: u32,
     timeout: Option<Duration>,
-    retry: std::borrow::Cow<'a, RetryPolicy>,
+    /// `grpc-timeout` for the first attempt when the caller set none: the client's default,
+    /// formatted once per client, so the header is the same on every call (HPACK then sends it
+    /// as a one-byte table index, and nothing is formatted per call).
+    timeout_header: Option<MetadataValue<Ascii>>,
+    retry: Cow<'a, RetryPolicy>,
     creds: Option<Credentials>,
 }
 
-impl<T: Clone> Prepared<'_, T> {
-    /// A fresh request for one attempt, carrying the time left as `grpc-timeout`.
-    fn request<R: Rpc>(&self, deadline: Option<Instant>) -> Result<tonic::Request<T>, Error> {
-        let mut request = tonic::Request::new(self.message.clone());
-        *request.metadata_mut() = self.metadata.clone();
-        if let Some(deadline) = deadline {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(Error::Timeout {
-                    rpc: R::INFO.name,
-                    after: self.timeout.unwrap_or_default(),
-                });
+impl Prepared<'_> {
+    /// A fresh request for one attempt. With `send_timeout`, it carries the time left as
+    /// `grpc-timeout`.
+    fn request(
+        &self,
+        attempt: u32,
+        deadline: Option<Instant>,
+        send_timeout: bool,
+    ) -> Result<tonic::Request<SharedMessage>, Error> {
+        let message = self.message.clone().ok_or_else(|| {
+            Error::from_status(self.rpc.name, tonic::Status::internal("no request message"))
+        })?;
+        let mut request = tonic::Request::new(message);
+        let metadata = request.metadata_mut();
+        *metadata = self.metadata.clone();
+        if let Some(deadline) = deadline.filter(|_| send_timeout) {
+            if attempt == 1 {
+                if let Some(value) = &self.timeout_header {
+                    metadata.insert(grpc_timeout_key(), value.clone());
+                }
+            } else {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(Error::Timeout {
+                        rpc: self.rpc.name,
+                        after: self.timeout.unwrap_or_default(),
+                    });
+                }
+                metadata.insert(grpc_timeout_key(), grpc_timeout_value(left));
             }
-            request.set_timeout(left);
         }
         let ext = request.extensions_mut();
         if let Some(c) = &self.creds {
             ext.insert(c.clone());
         }
-        ext.insert(GrpcMethod::new("clarifai.api.V2", R::INFO.name));
+        ext.insert(GrpcMethod::new("clarifai.api.V2", self.rpc.name));
         Ok(request)
+    }
+
+    /// Whether an attempt's outcome is worth another try: a retryable gRPC error, or a response
+    /// whose in-band code the policy retries.
+    fn should_retry<T>(&self, outcome: &Result<(T, Option<i32>), Error>, attempt: u32) -> bool {
+        match outcome {
+            Err(error) => {
+                let again = self.retry.should_retry(error, attempt);
+                if again {
+                    tracing::debug!(rpc = self.rpc.name, attempt, %error, "attempt failed");
+                }
+                again
+            }
+            Ok((_, Some(code))) if *code != StatusCode::Success as i32 => {
+                let again = self.retry.should_retry_code(*code, attempt);
+                if again {
+                    tracing::debug!(rpc = self.rpc.name, attempt, code, "attempt failed in-band");
+                }
+                again
+            }
+            Ok(_) => false,
+        }
     }
 }
 
-fn fill_user_app_id<R: Rpc>(creds: &Credentials, message: &mut R::Request) -> Result<(), Error> {
-    let Some(ids) = creds.user_app_id() else {
-        return Ok(());
-    };
-    let Some(slot) = message.user_app_id_mut() else {
+/// Formats a `grpc-timeout` value, rounded up, in the finest unit that fits its 8 digits.
+pub(crate) fn grpc_timeout_value(timeout: Duration) -> MetadataValue<Ascii> {
+    const MAX: u128 = 99_999_999;
+    let nanos = timeout.as_nanos();
+    let text = [
+        (1, 'n'),
+        (1_000, 'u'),
+        (1_000_000, 'm'),
+        (1_000_000_000, 'S'),
+        (60_000_000_000, 'M'),
+    ]
+    .into_iter()
+    .find_map(|(per, unit)| {
+        let n = nanos.div_ceil(per);
+        (n <= MAX).then(|| format!("{n}{unit}"))
+    })
+    .unwrap_or_else(|| format!("{}H", nanos.div_ceil(3_600_000_000_000).min(MAX)));
+    // Digits and one ASCII letter: always a valid header value.
+    MetadataValue::try_from(text).unwrap_or_else(|_| MetadataValue::from_static("99999999H"))
+}
+
+fn fill_user_app_id(
+    rpc: &'static RpcInfo,
+    creds: &Credentials,
+    slot: Option<&mut Option<UserAppIdSet>>,
+) -> Result<(), Error> {
+    let (Some(ids), Some(slot)) = (creds.user_app_id(), slot) else {
         return Ok(());
     };
     if !crate::scope::is_unset(slot) {
         return Ok(());
     }
-    if ids.app_id.is_empty() && R::INFO.needs_app {
-        return Err(Error::MissingAppId { rpc: R::INFO.name });
+    if ids.app_id.is_empty() && rpc.needs_app {
+        return Err(Error::MissingAppId { rpc: rpc.name });
     }
     *slot = Some(ids.clone());
     Ok(())
@@ -830,43 +956,53 @@ async fn with_deadline<T>(
     }
 }
 
-/// Turns a non-SUCCESS in-band status into an error that keeps the whole response.
-fn check_status<T: ClarifaiResponse + Send + Sync + 'static>(
-    rpc: &'static str,
-    response: T,
-) -> Result<T, Error> {
+/// Records the response's `req_id` on the call's span, when anyone listens.
+fn record_req_id(span: &tracing::Span, bytes: &Bytes, status_field: u32) {
+    if span.is_disabled() || status_field == 0 {
+        return;
+    }
+    if let Some(payload) = status_payload(bytes, status_field)
+        && let Ok(status) = <crate::api::status::Status as prost::Message>::decode(payload)
+        && !status.req_id.is_empty()
+    {
+        span.record("req_id", status.req_id.as_str());
+    }
+}
+
+/// Decodes a response and turns a non-SUCCESS in-band status into an error that keeps it whole.
+fn decode_checked<T>(rpc: &'static str, bytes: Bytes) -> Result<T, Error>
+where
+    T: prost::Message + Default + ClarifaiResponse + Send + Sync + 'static,
+{
+    let response = T::decode(bytes).map_err(|e| {
+        Error::from_status(
+            rpc,
+            tonic::Status::internal(format!("the {rpc} response could not be decoded: {e}")),
+        )
+    })?;
     match response.status() {
-        Some(status) if status.code != crate::api::status::StatusCode::Success as i32 => {
-            if !status.req_id.is_empty() {
-                tracing::Span::current().record("req_id", status.req_id.as_str());
-            }
+        Some(status) if status.code != StatusCode::Success as i32 => {
             let status = status.clone();
             Err(Error::Clarifai(Box::new(crate::ClarifaiError::new(
                 rpc, status, response,
             ))))
         }
-        Some(status) => {
-            if !status.req_id.is_empty() {
-                tracing::Span::current().record("req_id", status.req_id.as_str());
-            }
-            Ok(response)
-        }
-        None => Ok(response),
+        _ => Ok(response),
     }
 }
 
 fn checked<T>(
     rpc: &'static str,
-    stream: tonic::Streaming<T>,
+    stream: tonic::Streaming<Bytes>,
 ) -> impl Stream<Item = Result<T, Error>> + Send + 'static
 where
-    T: ClarifaiResponse + Send + Sync + 'static,
+    T: prost::Message + Default + ClarifaiResponse + Send + Sync + 'static,
 {
     // A failure ends the stream: after an error item, nothing more is read.
     stream
         .map(move |item| {
             item.map_err(|s| Error::from_status(rpc, s))
-                .and_then(|m| check_status(rpc, m))
+                .and_then(|bytes| decode_checked(rpc, bytes))
         })
         .scan(false, |failed, item| {
             if *failed {

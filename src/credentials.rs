@@ -10,15 +10,27 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
-use tonic::metadata::{AsciiMetadataValue, MetadataKey};
+use http::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::Error;
 use crate::api::UserAppIdSet;
 
-/// The metadata key a PAT or API key travels in.
-pub(crate) const AUTHORIZATION: &str = "authorization";
 /// The metadata key a session token travels in.
 pub(crate) const SESSION_TOKEN: &str = "x-clarifai-session-token";
+
+/// The header a PAT or API key travels in.
+const AUTHORIZATION_HEADER: HeaderName = http::header::AUTHORIZATION;
+/// [`SESSION_TOKEN`] as a header name.
+const SESSION_TOKEN_HEADER: HeaderName = HeaderName::from_static(SESSION_TOKEN);
+
+/// Whether the caller put credentials of their own on a request (`authorization` or a session
+/// token), which then win over the client's. Called on every request: an empty map costs
+/// nothing, and the names are constants, not parsed per lookup.
+pub(crate) fn caller_set_auth(headers: &HeaderMap) -> bool {
+    !headers.is_empty()
+        && (headers.contains_key(AUTHORIZATION_HEADER)
+            || headers.contains_key(SESSION_TOKEN_HEADER))
+}
 
 /// Which kind of secret a [`Credentials`] holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -57,8 +69,8 @@ pub struct Credentials(Arc<Inner>);
 struct Inner {
     kind: CredentialKind,
     user_app_id: UserAppIdSet,
-    key: MetadataKey<tonic::metadata::Ascii>,
-    value: AsciiMetadataValue,
+    key: HeaderName,
+    value: HeaderValue,
 }
 
 impl Credentials {
@@ -99,22 +111,21 @@ impl Credentials {
         check_secret(what, secret)?;
         let (key, text) = match kind {
             CredentialKind::Pat | CredentialKind::ApiKey => {
-                (AUTHORIZATION, format!("Key {secret}"))
+                (AUTHORIZATION_HEADER, format!("Key {secret}"))
             }
-            CredentialKind::SessionToken => (SESSION_TOKEN, secret.to_owned()),
+            CredentialKind::SessionToken => (SESSION_TOKEN_HEADER, secret.to_owned()),
         };
         // check_secret admits only visible ASCII, which is always a valid header value; the error
         // arm is there so that no input can panic.
-        let mut value =
-            AsciiMetadataValue::try_from(text).map_err(|_| Error::InvalidCredentials {
-                what,
-                reason: "is not a valid header value".into(),
-            })?;
+        let mut value = HeaderValue::try_from(text).map_err(|_| Error::InvalidCredentials {
+            what,
+            reason: "is not a valid header value".into(),
+        })?;
         value.set_sensitive(true);
         Ok(Credentials(Arc::new(Inner {
             kind,
             user_app_id,
-            key: MetadataKey::from_static(key),
+            key,
             value,
         })))
     }
@@ -144,7 +155,7 @@ impl Credentials {
     }
 
     /// The metadata key and (sensitive) value this credential adds to a call.
-    pub(crate) fn header(&self) -> (&MetadataKey<tonic::metadata::Ascii>, &AsciiMetadataValue) {
+    pub(crate) fn header(&self) -> (&HeaderName, &HeaderValue) {
         (&self.0.key, &self.0.value)
     }
 

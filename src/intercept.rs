@@ -1,20 +1,30 @@
-//! The interceptor that puts credentials on every call.
+//! Putting credentials on every call.
 //!
-//! It is a plain, synchronous tonic [`Interceptor`]: it adds `authorization: Key <secret>` (PAT or
-//! API key) or `x-clarifai-session-token` (session token), plus `x-clarifai-request-id-prefix`, to
-//! the call's metadata. It reads the rpc from the [`GrpcMethod`] extension that generated clients
-//! insert, and refuses locally when an API key calls a PAT-only rpc.
+//! [`AuthInterceptor`] adds `authorization: Key <secret>` (PAT or API key) or
+//! `x-clarifai-session-token` (session token), plus `x-clarifai-request-id-prefix`, to a call's
+//! headers. It reads the rpc from the [`GrpcMethod`] extension that generated clients insert, and
+//! refuses locally when an API key calls a PAT-only rpc.
+//!
+//! It comes in two forms. [`AuthService`] wraps a channel (or any tower service) and edits the
+//! HTTP request in place: this is what [`ClarifaiClient`](crate::ClarifaiClient) uses. The
+//! interceptor also implements tonic's [`Interceptor`], for
+//! `V2Client::with_interceptor(channel, interceptor)`; that form costs a little more per call,
+//! because tonic turns the HTTP request into a `tonic::Request` and back around it, and wraps the
+//! response body.
 //!
 //! A call keeps an `authorization` (or session-token) header its caller set on the request, and a
 //! [`Credentials`] placed in the request's extensions replaces the client's for that call.
 
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
+use futures_util::future::Either;
+use http::{HeaderMap, HeaderName, HeaderValue};
 use tonic::GrpcMethod;
-use tonic::metadata::{AsciiMetadataValue, MetadataKey};
+use tonic::codegen::Service;
 use tonic::service::Interceptor;
 
-use crate::credentials::{AUTHORIZATION, SESSION_TOKEN};
+use crate::credentials::caller_set_auth;
 use crate::{CredentialKind, CredentialProvider, Credentials, rpc};
 
 /// The metadata key naming this client in Clarifai's server logs.
@@ -26,8 +36,12 @@ pub const REQUEST_ID_PREFIX: &str = concat!("rust-clarifai-tonic-", env!("CARGO_
 #[derive(Clone)]
 pub struct AuthInterceptor {
     source: CredentialSource,
-    prefix: AsciiMetadataValue,
 }
+
+/// [`REQUEST_ID_PREFIX_HEADER`] as a header name.
+const PREFIX_NAME: HeaderName = HeaderName::from_static(REQUEST_ID_PREFIX_HEADER);
+/// [`REQUEST_ID_PREFIX`] as a header value.
+const PREFIX_VALUE: HeaderValue = HeaderValue::from_static(REQUEST_ID_PREFIX);
 
 #[derive(Clone)]
 pub(crate) enum CredentialSource {
@@ -56,10 +70,7 @@ impl AuthInterceptor {
     }
 
     pub(crate) fn with_source(source: CredentialSource) -> Self {
-        AuthInterceptor {
-            source,
-            prefix: AsciiMetadataValue::from_static(REQUEST_ID_PREFIX),
-        }
+        AuthInterceptor { source }
     }
 
     pub(crate) fn source(&self) -> &CredentialSource {
@@ -76,11 +87,6 @@ impl std::fmt::Debug for AuthInterceptor {
     }
 }
 
-/// The rpc name a generated client recorded in the request, if any.
-pub(crate) fn method_name<T>(request: &tonic::Request<T>) -> Option<&str> {
-    request.extensions().get::<GrpcMethod>().map(|m| m.method())
-}
-
 /// The local refusal for an API key calling a PAT-only rpc, as a gRPC status.
 pub(crate) fn pat_required_status(rpc: &str) -> tonic::Status {
     tonic::Status::permission_denied(format!(
@@ -89,31 +95,96 @@ pub(crate) fn pat_required_status(rpc: &str) -> tonic::Status {
     ))
 }
 
-impl Interceptor for AuthInterceptor {
-    fn call(
-        &mut self,
-        mut request: tonic::Request<()>,
-    ) -> Result<tonic::Request<()>, tonic::Status> {
-        let md = request.metadata();
-        let caller_set = md.contains_key(AUTHORIZATION) || md.contains_key(SESSION_TOKEN);
-        if !caller_set {
-            let creds = match request.extensions().get::<Credentials>() {
-                Some(c) => c.clone(),
-                None => self.source.current(),
+impl AuthInterceptor {
+    /// Adds the credentials headers to one request, or refuses it.
+    fn apply(
+        &self,
+        headers: &mut HeaderMap,
+        extensions: &http::Extensions,
+    ) -> Result<(), tonic::Status> {
+        if !caller_set_auth(headers) {
+            let from_client;
+            let creds = match extensions.get::<Credentials>() {
+                Some(c) => c,
+                None => {
+                    from_client = self.source.current();
+                    &from_client
+                }
             };
             if creds.kind() == CredentialKind::ApiKey
-                && let Some(info) = method_name(&request).and_then(rpc::find)
+                && let Some(info) = extensions
+                    .get::<GrpcMethod>()
+                    .and_then(|m| rpc::find(m.method()))
                 && info.needs_pat()
             {
                 return Err(pat_required_status(info.name));
             }
             let (key, value) = creds.header();
-            request.metadata_mut().insert(key.clone(), value.clone());
+            headers.insert(key.clone(), value.clone());
         }
-        request.metadata_mut().insert(
-            MetadataKey::from_static(REQUEST_ID_PREFIX_HEADER),
-            self.prefix.clone(),
-        );
-        Ok(request)
+        headers.insert(PREFIX_NAME, PREFIX_VALUE);
+        Ok(())
+    }
+}
+
+impl Interceptor for AuthInterceptor {
+    fn call(&mut self, request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        let (mut metadata, extensions, ()) = request.into_parts();
+        self.apply(metadata.as_mut(), &extensions)?;
+        Ok(tonic::Request::from_parts(metadata, extensions, ()))
+    }
+}
+
+/// A tower service that puts credentials on every request to `S` (a
+/// [`Channel`](tonic::transport::Channel), usually), as [`AuthInterceptor`] does.
+///
+/// ```no_run
+/// # async fn f(channel: tonic::transport::Channel) -> Result<(), Box<dyn std::error::Error>> {
+/// use clarifai_tonic::api::v2_client::V2Client;
+/// use clarifai_tonic::intercept::{AuthInterceptor, AuthService};
+/// use clarifai_tonic::{Credentials, RotatingCredentials};
+///
+/// let creds = RotatingCredentials::new(Credentials::api_key("my-key")?);
+/// let mut v2 = V2Client::new(AuthService::new(channel, AuthInterceptor::new(creds)));
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct AuthService<S> {
+    inner: S,
+    auth: AuthInterceptor,
+}
+
+impl<S> AuthService<S> {
+    /// Wraps `inner`.
+    pub fn new(inner: S, auth: AuthInterceptor) -> Self {
+        AuthService { inner, auth }
+    }
+
+    /// The interceptor it applies.
+    pub fn interceptor(&self) -> &AuthInterceptor {
+        &self.auth
+    }
+}
+
+impl<S, B, R> Service<http::Request<B>> for AuthService<S>
+where
+    S: Service<http::Request<B>, Response = http::Response<R>>,
+    R: Default,
+{
+    type Response = http::Response<R>;
+    type Error = S::Error;
+    type Future = Either<S::Future, std::future::Ready<Result<http::Response<R>, S::Error>>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let (mut parts, body) = request.into_parts();
+        match self.auth.apply(&mut parts.headers, &parts.extensions) {
+            Ok(()) => Either::Left(self.inner.call(http::Request::from_parts(parts, body))),
+            // A trailers-only gRPC error, as tonic's interceptor answers a refusal.
+            Err(status) => Either::Right(std::future::ready(Ok(status.into_http()))),
+        }
     }
 }

@@ -167,6 +167,7 @@ pub mod auth {
     pub use crate::generated::clarifai::auth::*;
 }
 pub mod client;
+mod codec;
 pub mod credentials;
 pub mod error;
 pub mod intercept;
@@ -179,6 +180,6 @@ pub mod scope;
 pub use client::{ClarifaiClient, ClientBuilder, IntoCall, ResponseStream};
 pub use credentials::{CredentialKind, CredentialProvider, Credentials, RotatingCredentials};
 pub use error::{ClarifaiCode, ClarifaiError, Error};
-pub use intercept::AuthInterceptor;
+pub use intercept::{AuthInterceptor, AuthService};
 pub use retry::RetryPolicy;
 pub use scope::{ClarifaiResponse, UserAppScoped};

@@ -120,16 +120,21 @@ impl RetryPolicy {
 
     /// Whether `error`, after attempt number `attempt` (1-based), is worth another try.
     pub fn should_retry(&self, error: &Error, attempt: u32) -> bool {
-        if attempt >= self.max_attempts {
-            return false;
-        }
         match error {
             Error::Grpc { status, .. } => {
-                status.code() != tonic::Code::Cancelled && self.grpc_codes.contains(&status.code())
+                attempt < self.max_attempts
+                    && status.code() != tonic::Code::Cancelled
+                    && self.grpc_codes.contains(&status.code())
             }
-            Error::Clarifai(e) => !is_billing(e.code.0) && self.clarifai_codes.contains(&e.code.0),
+            Error::Clarifai(e) => self.should_retry_code(e.code.0, attempt),
             _ => false,
         }
+    }
+
+    /// Whether a response with Clarifai status `code`, after attempt number `attempt`
+    /// (1-based), is worth another try.
+    pub fn should_retry_code(&self, code: i32, attempt: u32) -> bool {
+        attempt < self.max_attempts && !is_billing(code) && self.clarifai_codes.contains(&code)
     }
 
     /// The wait before attempt `attempt + 1`.
@@ -144,31 +149,29 @@ impl RetryPolicy {
     }
 }
 
-/// Runs `attempt` (given its 1-based number) until it succeeds, `policy` says stop, or the next
-/// wait would end past `deadline`; the last error is returned.
+/// Runs `attempt` (given its 1-based number) until `again` says its outcome is final or the
+/// next wait would end past `deadline`; gives the last outcome.
 pub(crate) async fn with_retries<T, F, Fut>(
     policy: &RetryPolicy,
     deadline: Option<Instant>,
     mut attempt: F,
-) -> Result<T, Error>
+    again: impl Fn(&T, u32) -> bool,
+) -> T
 where
     F: FnMut(u32) -> Fut,
-    Fut: Future<Output = Result<T, Error>>,
+    Fut: Future<Output = T>,
 {
     let mut n = 1u32;
     loop {
-        let error = match attempt(n).await {
-            Ok(value) => return Ok(value),
-            Err(error) => error,
-        };
-        if !policy.should_retry(&error, n) {
-            return Err(error);
+        let outcome = attempt(n).await;
+        if !again(&outcome, n) {
+            return outcome;
         }
         let delay = policy.delay(n);
         if deadline.is_some_and(|d| Instant::now() + delay >= d) {
-            return Err(error);
+            return outcome;
         }
-        tracing::debug!(%error, ?delay, attempt = n, "retrying");
+        tracing::debug!(?delay, attempt = n, "retrying");
         tokio::time::sleep(delay).await;
         n += 1;
     }

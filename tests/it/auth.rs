@@ -361,6 +361,75 @@ async fn api_key_cannot_call_pat_only_rpcs_and_nothing_is_sent() {
     assert_eq!(mock.call_count(), 1);
 }
 
+/// The two standalone forms, on a channel the user built: tonic's `with_interceptor`, and
+/// `AuthService` around the channel. Both send the same headers and refuse the same calls.
+#[tokio::test]
+async fn the_interceptor_and_the_service_work_on_your_own_channel() {
+    use clarifai_tonic::api::v2_client::V2Client;
+    use clarifai_tonic::{AuthInterceptor, AuthService};
+
+    let mock = mock().await;
+    let channel = tonic::transport::Endpoint::from_shared(mock.url())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let pat = || {
+        AuthInterceptor::new(RotatingCredentials::new(
+            Credentials::pat("p-1", "me", "app").unwrap(),
+        ))
+    };
+    let key = || {
+        AuthInterceptor::new(RotatingCredentials::new(
+            Credentials::api_key("k-1").unwrap(),
+        ))
+    };
+
+    V2Client::with_interceptor(channel.clone(), pat())
+        .post_model_outputs(predict())
+        .await
+        .unwrap();
+    V2Client::new(AuthService::new(channel.clone(), pat()))
+        .post_model_outputs(predict())
+        .await
+        .unwrap();
+    let calls = mock.calls();
+    assert_eq!(calls.len(), 2);
+    for call in &calls {
+        assert_eq!(call.header("authorization"), Some("Key p-1"));
+        assert_eq!(call.header("x-clarifai-request-id-prefix"), Some(PREFIX));
+    }
+
+    // A caller's own header wins in both forms.
+    mock.clear_calls();
+    let mut own = tonic::Request::new(predict());
+    own.metadata_mut()
+        .insert("authorization", "Key mine".parse().unwrap());
+    V2Client::new(AuthService::new(channel.clone(), pat()))
+        .post_model_outputs(own)
+        .await
+        .unwrap();
+    assert_eq!(mock.calls()[0].header("authorization"), Some("Key mine"));
+
+    // An API key on a PAT-only rpc is refused locally by both.
+    mock.clear_calls();
+    let refused = [
+        V2Client::with_interceptor(channel.clone(), key())
+            .post_apps(api::PostAppsRequest::default())
+            .await
+            .unwrap_err(),
+        V2Client::new(AuthService::new(channel.clone(), key()))
+            .post_apps(api::PostAppsRequest::default())
+            .await
+            .unwrap_err(),
+    ];
+    for status in refused {
+        assert_eq!(status.code(), tonic::Code::PermissionDenied);
+        assert!(status.message().contains("PostApps"), "{status:?}");
+    }
+    assert_eq!(mock.call_count(), 0, "the server must see no call");
+}
+
 #[tokio::test]
 async fn pat_without_app_works_for_user_level_rpcs_only() {
     let mock = mock().await;

@@ -91,7 +91,42 @@ async fn unavailable_twice_then_success_is_ok_after_three_attempts() {
         .await
         .unwrap();
     assert_eq!(response.outputs[0].id, "ok");
-    assert_eq!(mock.calls_to::<rpc::PostModelOutputs>().len(), 3);
+    let calls = mock.calls_to::<rpc::PostModelOutputs>();
+    assert_eq!(calls.len(), 3);
+    // The first attempt carries the client's whole timeout (10 s), the same header on every
+    // call; each retry carries the time left.
+    let timeouts: Vec<Duration> = calls
+        .iter()
+        .map(|c| {
+            grpc_timeout(
+                c.header("grpc-timeout")
+                    .expect("every attempt has a deadline"),
+            )
+        })
+        .collect();
+    assert_eq!(timeouts[0], Duration::from_secs(10));
+    assert!(
+        timeouts[1] < timeouts[0]
+            && timeouts[2] < timeouts[1]
+            && timeouts[2] > Duration::from_secs(9),
+        "{timeouts:?}"
+    );
+}
+
+/// Parses a `grpc-timeout` header value.
+fn grpc_timeout(value: &str) -> Duration {
+    let (n, unit) = value.split_at(value.len() - 1);
+    assert!(n.len() <= 8, "at most 8 digits: {value}");
+    let n: u64 = n.parse().expect(value);
+    match unit {
+        "H" => Duration::from_secs(n * 3600),
+        "M" => Duration::from_secs(n * 60),
+        "S" => Duration::from_secs(n),
+        "m" => Duration::from_millis(n),
+        "u" => Duration::from_micros(n),
+        "n" => Duration::from_nanos(n),
+        _ => panic!("unit of {value}"),
+    }
 }
 
 #[tokio::test]
@@ -219,7 +254,17 @@ async fn a_handler_slower_than_the_deadline_gives_a_timeout() {
         started.elapsed()
     );
     // The deadline also travelled to the server as grpc-timeout.
-    assert!(mock.calls()[0].header("grpc-timeout").is_some());
+    let sent = mock.calls()[0].header("grpc-timeout").map(grpc_timeout);
+    assert_eq!(sent, Some(Duration::from_millis(200)));
+
+    // A caller's own timeout goes out as the caller set it.
+    mock.clear_calls();
+    let mut request = tonic::Request::new(api::PostModelOutputsRequest::default());
+    request.set_timeout(Duration::from_millis(150));
+    let err = client.post_model_outputs(request).await.unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+    let sent = mock.calls()[0].header("grpc-timeout").map(grpc_timeout);
+    assert_eq!(sent, Some(Duration::from_millis(150)));
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -566,9 +567,9 @@ impl ClarifaiClient {
             },
             |outcome, attempt| prepared.should_retry(outcome, attempt),
         );
-        let (bytes, _) = with_deadline(rpc, prepared.timeout, deadline, attempts)
-            .instrument(span.clone())
-            .await?;
+        // No timer around the whole: each attempt bounds itself (see unary_attempt).
+        let outcome = attempts.instrument(span.clone()).await;
+        let (bytes, _) = deadline_error(rpc, prepared.timeout, deadline, outcome)?;
         record_req_id(&span, &bytes, prepared.status_field);
         Ok(bytes)
     }
@@ -580,16 +581,40 @@ impl ClarifaiClient {
         deadline: Option<Instant>,
     ) -> Result<(Bytes, Option<i32>), Error> {
         let rpc = prepared.rpc;
+        let (name, timeout) = (rpc.name, prepared.timeout);
         let request = prepared.request(attempt, deadline, true)?;
         let mut grpc = self.grpc.clone();
-        grpc.ready()
+        // Three phases, each within the deadline. Waiting for the channel and reading the body are
+        // usually done at once, so they arm a timer only when they are not. Between them, the
+        // wait for the response headers is bounded by tonic's own timer for the `grpc-timeout`
+        // this request carries (which `request` set from the same deadline).
+        within_deadline(name, timeout, deadline, async {
+            grpc.ready()
+                .await
+                .map_err(|e| Error::from_status(name, transport_status(e)))
+        })
+        .await?;
+        let mut body = grpc
+            .server_streaming(request, PathAndQuery::from_static(rpc.path), RawCodec)
             .await
-            .map_err(|e| Error::from_status(rpc.name, transport_status(e)))?;
-        let bytes = grpc
-            .unary(request, PathAndQuery::from_static(rpc.path), RawCodec)
-            .await
-            .map_err(|s| Error::from_status(rpc.name, s))?
+            .map_err(|s| Error::from_status(name, s))?
             .into_inner();
+        // What tonic's unary call does after the headers: exactly one message, then the
+        // trailers, whose status may still be an error.
+        let bytes = within_deadline(name, timeout, deadline, async {
+            let message = body
+                .message()
+                .await
+                .map_err(|s| Error::from_status(name, s))?
+                .ok_or_else(|| {
+                    Error::from_status(name, tonic::Status::internal("Missing response message."))
+                })?;
+            body.trailers()
+                .await
+                .map_err(|s| Error::from_status(name, s))?;
+            Ok(message)
+        })
+        .await?;
         let code = peek_status_code(&bytes, prepared.status_field);
         Ok((bytes, code))
     }
@@ -931,28 +956,60 @@ async fn with_deadline<T>(
     rpc: &'static str,
     timeout: Option<Duration>,
     deadline: Option<Instant>,
-    call: impl std::future::Future<Output = Result<T, Error>>,
+    call: impl Future<Output = Result<T, Error>>,
 ) -> Result<T, Error> {
     let Some(deadline) = deadline else {
         return call.await;
     };
-    let timed_out = || Error::Timeout {
-        rpc,
-        after: timeout.unwrap_or_default(),
-    };
     match tokio::time::timeout_at(deadline.into(), call).await {
-        // tonic enforces the grpc-timeout we set too, and reports it as CANCELLED or
-        // DEADLINE_EXCEEDED; past our deadline, that is our timeout.
-        Ok(Err(Error::Grpc { status, .. }))
+        Ok(result) => deadline_error(rpc, timeout, Some(deadline), result),
+        Err(_) => Err(Error::Timeout {
+            rpc,
+            after: timeout.unwrap_or_default(),
+        }),
+    }
+}
+
+/// [`with_deadline`] for work that is usually done at once: it is polled once first, and the
+/// timer is armed only if that leaves it pending. A timer costs as much as the rest of a small
+/// call's client-side bookkeeping, and most calls never need theirs.
+async fn within_deadline<T>(
+    rpc: &'static str,
+    timeout: Option<Duration>,
+    deadline: Option<Instant>,
+    call: impl Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    let mut call = std::pin::pin!(call);
+    if deadline.is_some()
+        && let Poll::Ready(result) =
+            std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await
+    {
+        return result;
+    }
+    with_deadline(rpc, timeout, deadline, call).await
+}
+
+/// tonic enforces the `grpc-timeout` a call sends, and reports running out as CANCELLED (or the
+/// server as DEADLINE_EXCEEDED); at or past our deadline, that is [`Error::Timeout`].
+fn deadline_error<T>(
+    rpc: &'static str,
+    timeout: Option<Duration>,
+    deadline: Option<Instant>,
+    result: Result<T, Error>,
+) -> Result<T, Error> {
+    match (result, deadline) {
+        (Err(Error::Grpc { status, .. }), Some(deadline))
             if matches!(
                 status.code(),
                 tonic::Code::Cancelled | tonic::Code::DeadlineExceeded
             ) && Instant::now() + Duration::from_millis(5) >= deadline =>
         {
-            Err(timed_out())
+            Err(Error::Timeout {
+                rpc,
+                after: timeout.unwrap_or_default(),
+            })
         }
-        Ok(result) => result,
-        Err(_) => Err(timed_out()),
+        (result, _) => result,
     }
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Ours (examples/load) against the official Python client (clarifai-grpc on grpcio), on MockV2
-# over loopback, in one run. Installs clarifai-grpc from PyPI into a virtualenv under target/.
+# Ours (examples/load) against the official Python client (clarifai-grpc on grpcio), one after
+# the other against the same MockV2 server process (examples/mock_server) over loopback. Installs clarifai-grpc from PyPI into a virtualenv under target/.
 #   bash benches/compare_python.sh [seconds] [rounds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,13 +18,14 @@ coproc SERVER { target/release/examples/mock_server; }
 read -r url <&"${SERVER[0]}"
 echo "mock server at $url"
 
+trap 'kill "$SERVER_PID" 2>/dev/null || true' EXIT
+
 echo
 echo "Python clarifai-grpc, PostModelOutputs calls/s (median of $rounds x ${secs}s):"
 echo "| concurrency (threads) | calls/s |"
 echo "| --- | --- |"
 "$venv/bin/python" benches/python_client.py "${url#http://}" "$secs" "$rounds" 64
-kill "$SERVER_PID" 2>/dev/null || true
 
 echo
-echo "clarifai-tonic (examples/load), same request, same kind of server:"
-target/release/examples/load "$rounds" "$secs"
+echo "clarifai-tonic (examples/load --server), same request, the same server process:"
+target/release/examples/load --server "$url" "$rounds" "$secs"

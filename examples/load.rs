@@ -21,6 +21,9 @@
 //!     cargo run --release --example load -- 5 1       # rounds, seconds per round
 //!     cargo run --release --example load -- --only client 20000
 //!
+//! `--server URL` calls a server that is already running (`examples/mock_server`, as
+//! `benches/compare_python.sh` does for the Python comparison) instead of an in-process MockV2.
+//!
 //! `--only <variant> N` makes N sequential calls of one variant and nothing else, for counting
 //! instructions per call under `valgrind --tool=callgrind` (run it at two N and subtract, so
 //! that start-up cancels out).
@@ -163,78 +166,140 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let only = match args.first().map(String::as_str) {
-        Some("--only") => {
-            let wanted = args.get(1).map(String::as_str);
-            let Some(variant) = VARIANTS.into_iter().find(|v| Some(v.name()) == wanted) else {
-                let names: Vec<_> = VARIANTS.iter().map(|v| v.name()).collect();
-                return Err(format!("--only takes one of {names:?}, not {wanted:?}").into());
-            };
-            let calls: u64 = match args.get(2).map(|a| a.parse()) {
-                Some(Ok(n)) => n,
-                None => 10_000,
-                Some(Err(e)) => {
-                    return Err(format!("--only {variant:?} N: N is not a count ({e})").into());
-                }
-            };
-            Some((variant, calls))
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let server = match args.iter().position(|a| a == "--server") {
+        Some(i) => {
+            let url = args.get(i + 1).cloned().ok_or("--server takes a URL")?;
+            args.drain(i..i + 2);
+            Some(url)
         }
-        _ => None,
+        None => None,
     };
-    let rounds: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(7);
-    let secs: f64 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(2.0);
+    if args.first().map(String::as_str) == Some("--only") {
+        let wanted = args.get(1).map(String::as_str);
+        let Some(variant) = VARIANTS.into_iter().find(|v| Some(v.name()) == wanted) else {
+            let names: Vec<_> = VARIANTS.iter().map(|v| v.name()).collect();
+            return Err(format!("--only takes one of {names:?}, not {wanted:?}").into());
+        };
+        let calls: u64 = match args.get(2).map(|a| a.parse()) {
+            Some(Ok(n)) => n,
+            None => 10_000,
+            Some(Err(e)) => {
+                return Err(format!("--only {variant:?} N: N is not a count ({e})").into());
+            }
+        };
+        return runtime(Flavor::MultiThread)?.block_on(only(server, variant, calls));
+    }
+    let rounds: usize = match args.first().map(|a| a.parse()) {
+        None => 7,
+        Some(Ok(n)) if n > 0 => n,
+        _ => return Err(format!("rounds must be a positive count, not {:?}", args[0]).into()),
+    };
+    let secs: f64 = match args.get(1).map(|a| a.parse()) {
+        None => 2.0,
+        Some(Ok(s)) if s > 0.0 => s,
+        _ => return Err(format!("seconds must be a positive number, not {:?}", args[1]).into()),
+    };
+    println!(
+        "machine: {} cores; {rounds} rounds of {secs} s per figure; release={}",
+        std::thread::available_parallelism()?,
+        !cfg!(debug_assertions)
+    );
+    println!(
+        "| runtime | concurrency | raw calls/s | raw+deadline | client.v2() | client.post_model_outputs | \
+         same, .no_timeout() | v2()/raw | client/raw+deadline | no-timeout/raw | client/raw |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    for flavor in [Flavor::CurrentThread, Flavor::MultiThread] {
+        runtime(flavor)?.block_on(table(server.clone(), flavor, rounds, secs))?;
+    }
+    Ok(())
+}
 
-    let mock = MockV2::start().await?;
-    mock.respond::<rpc::PostModelOutputs>(api::MultiOutputResponse {
-        status: Some(api::status::Status {
-            code: StatusCode::Success as i32,
-            ..Default::default()
-        }),
-        outputs: vec![api::Output {
-            id: "out".into(),
-            ..Default::default()
-        }],
-        ..Default::default()
-    });
-    mock.set_recording(false);
+/// Which tokio runtime a table runs on. On one thread, client and server take turns on one
+/// core, so calls/s measure CPU per call with little noise from cross-thread wake-ups; the
+/// multi-threaded runtime is what services usually run.
+#[derive(Clone, Copy, Debug)]
+enum Flavor {
+    CurrentThread,
+    MultiThread,
+}
+
+fn runtime(flavor: Flavor) -> std::io::Result<tokio::runtime::Runtime> {
+    match flavor {
+        Flavor::CurrentThread => tokio::runtime::Builder::new_current_thread(),
+        Flavor::MultiThread => tokio::runtime::Builder::new_multi_thread(),
+    }
+    .enable_all()
+    .build()
+}
+
+/// A MockV2 answering PostModelOutputs (or the server at `server`, e.g. `examples/mock_server`
+/// in another process), and every way of calling it on one connection.
+async fn setup(
+    server: Option<String>,
+) -> Result<(Option<MockV2>, Arc<Clients>), Box<dyn std::error::Error>> {
+    let (mock, url) = match server {
+        Some(url) => (None, url),
+        None => {
+            let mock = MockV2::start().await?;
+            mock.respond::<rpc::PostModelOutputs>(api::MultiOutputResponse {
+                status: Some(api::status::Status {
+                    code: StatusCode::Success as i32,
+                    ..Default::default()
+                }),
+                outputs: vec![api::Output {
+                    id: "out".into(),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            });
+            mock.set_recording(false);
+            let url = mock.url();
+            (Some(mock), url)
+        }
+    };
     let builder = || {
         ClarifaiClient::builder()
-            .endpoint(mock.url())
+            .endpoint(url.as_str())
             .credentials(Credentials::pat("bench-pat", "me", "app").expect("valid"))
     };
     let client = builder().build()?;
     // The raw client shares the client's connection, so that only the layers above it differ.
     let clients = Arc::new(Clients {
         raw: V2Client::new(client.channel()),
+        no_deadline: ClarifaiClient::from_channel_with(client.channel(), builder().no_timeout())?,
         client,
-        no_deadline: builder().no_timeout().build()?,
     });
+    Ok((mock, clients))
+}
 
-    if let Some((variant, calls)) = only {
-        let started = Instant::now();
-        for _ in 0..calls {
-            one_call(variant, &clients).await;
-        }
-        let secs = started.elapsed().as_secs_f64();
-        println!(
-            "{variant:?}: {calls} sequential calls in {secs:.2} s ({:.0} calls/s)",
-            calls as f64 / secs
-        );
-        return Ok(());
+async fn only(
+    server: Option<String>,
+    variant: Variant,
+    calls: u64,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let (_mock, clients) = setup(server).await?;
+    let started = Instant::now();
+    for _ in 0..calls {
+        one_call(variant, &clients).await;
     }
+    let secs = started.elapsed().as_secs_f64();
     println!(
-        "machine: {} cores; {rounds} rounds of {secs} s per figure (median); release={}",
-        std::thread::available_parallelism()?,
-        !cfg!(debug_assertions)
+        "{variant:?}: {calls} sequential calls in {secs:.2} s ({:.0} calls/s)",
+        calls as f64 / secs
     );
-    println!(
-        "| concurrency | raw calls/s | raw+deadline | client.v2() | client.post_model_outputs | \
-         same, .no_timeout() | v2()/raw | client/raw+deadline | no-timeout/raw | client/raw |"
-    );
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    Ok(())
+}
+
+async fn table(
+    server: Option<String>,
+    flavor: Flavor,
+    rounds: usize,
+    secs: f64,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let (_mock, clients) = setup(server).await?;
     for concurrency in [1usize, 64] {
         // Warm up connections and caches.
         for v in VARIANTS {
@@ -250,12 +315,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             samples.push(row);
         }
+        if std::env::var_os("LOAD_VERBOSE").is_some() {
+            for row in &samples {
+                eprintln!("{flavor:?} {concurrency}: {row:.0?}");
+            }
+        }
         let rate = |i: usize| median(samples.iter().map(|row| row[i]).collect());
         let ratio =
             |i: usize, base: usize| median(samples.iter().map(|row| row[i] / row[base]).collect());
         let [raw, raw_dl, v2, client, free] = [0, 1, 2, 3, 4];
         println!(
-            "| {concurrency} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.3} | {:.3} | {:.3} | {:.3} |",
+            "| {flavor:?} | {concurrency} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.3} | {:.3} | {:.3} | {:.3} |",
             rate(raw),
             rate(raw_dl),
             rate(v2),

@@ -483,32 +483,53 @@ impl ClarifaiClient {
     /// per-rpc code on the way out; everything after it is shared by all rpcs.
     fn prepare<R: Rpc>(&self, request: tonic::Request<R::Request>) -> Result<Prepared<'_>, Error> {
         let (metadata, extensions, mut message) = request.into_parts();
-        let mut prepared = self.settings(R::INFO, metadata, &extensions)?;
-        if let Some(creds) = &prepared.creds {
+        let creds = self.own_credentials(R::INFO, &metadata, &extensions)?;
+        if let Some(creds) = &creds {
             fill_user_app_id(R::INFO, creds, message.user_app_id_mut())?;
         }
-        prepared.status_field = <R::Response as ClarifaiResponse>::STATUS_FIELD;
-        prepared.message = Some(Arc::new(message));
-        Ok(prepared)
+        Ok(self.prepared(
+            R::INFO,
+            metadata,
+            &extensions,
+            creds,
+            Arc::new(message),
+            <R::Response as ClarifaiResponse>::STATUS_FIELD,
+        ))
     }
 
-    /// The part of [`prepare`](Self::prepare) that does not depend on the message type.
-    fn settings(
+    /// The credentials this call sends, or `None` when the caller set an `authorization` (or
+    /// session-token) header of their own, which is then the caller's business. Refuses an API
+    /// key on a PAT-only rpc.
+    fn own_credentials(
         &self,
         rpc: &'static RpcInfo,
-        metadata: MetadataMap,
+        metadata: &MetadataMap,
         extensions: &tonic::Extensions,
-    ) -> Result<Prepared<'_>, Error> {
+    ) -> Result<Option<Credentials>, Error> {
+        if crate::credentials::caller_set_auth(metadata.as_ref()) {
+            return Ok(None);
+        }
         let creds = match extensions.get::<Credentials>() {
             Some(c) => c.clone(),
             None => self.interceptor.source().current(),
         };
-        // A caller-set authorization header is the caller's business; only our own credentials
-        // are checked here.
-        let own_auth = !crate::credentials::caller_set_auth(metadata.as_ref());
-        if own_auth && creds.kind() == CredentialKind::ApiKey && rpc.needs_pat() {
+        if creds.kind() == CredentialKind::ApiKey && rpc.needs_pat() {
             return Err(Error::PatRequired { rpc: rpc.name });
         }
+        Ok(Some(creds))
+    }
+
+    /// The rest of [`prepare`](Self::prepare), which does not depend on the message type:
+    /// deadline and retry policy.
+    fn prepared(
+        &self,
+        rpc: &'static RpcInfo,
+        metadata: MetadataMap,
+        extensions: &tonic::Extensions,
+        creds: Option<Credentials>,
+        message: SharedMessage,
+        status_field: u32,
+    ) -> Prepared<'_> {
         let callers_timeout = if metadata.is_empty() {
             None
         } else {
@@ -523,17 +544,17 @@ impl ClarifaiClient {
             Some(policy) => Cow::Owned(policy.clone()),
             None => Cow::Borrowed(&self.shared.retry),
         };
-        Ok(Prepared {
+        Prepared {
             rpc,
             metadata,
-            message: None,
-            status_field: 0,
+            message,
+            status_field,
             timeout,
             timeout_header,
             retry,
             // Every attempt carries the credentials checked here, even if they rotate meanwhile.
-            creds: own_auth.then_some(creds),
-        })
+            creds,
+        }
     }
 
     /// Calls a unary rpc: credentials, `user_app_id`, deadline, retries, in-band status.
@@ -837,8 +858,7 @@ fn grpc_timeout_key() -> MetadataKey<Ascii> {
 struct Prepared<'a> {
     rpc: &'static RpcInfo,
     metadata: MetadataMap,
-    /// Set by `prepare` once `user_app_id` is filled.
-    message: Option<SharedMessage>,
+    message: SharedMessage,
     /// The response type's `status` field number, for reading the in-band code undecoded.
     status_field: u32,
     timeout: Option<Duration>,
@@ -859,10 +879,7 @@ impl Prepared<'_> {
         deadline: Option<Instant>,
         send_timeout: bool,
     ) -> Result<tonic::Request<SharedMessage>, Error> {
-        let message = self.message.clone().ok_or_else(|| {
-            Error::from_status(self.rpc.name, tonic::Status::internal("no request message"))
-        })?;
-        let mut request = tonic::Request::new(message);
+        let mut request = tonic::Request::new(self.message.clone());
         let metadata = request.metadata_mut();
         *metadata = self.metadata.clone();
         if let Some(deadline) = deadline.filter(|_| send_timeout) {

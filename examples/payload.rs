@@ -9,6 +9,7 @@
 //!
 //!     cargo run --release --example payload -- 1 16 128      # sizes in MiB
 //!     cargo run --release --example payload -- 128 --runs 5
+//!     cargo run --release --example payload -- 1 16 128 --window 256   # HTTP/2 stream window, KiB
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -80,13 +81,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         return serve().await;
     }
     let mut runs = 3usize;
+    let mut window_kib: Option<u32> = None;
     let mut sizes = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         if a == "--runs" {
-            runs = it.next().and_then(|r| r.parse().ok()).unwrap_or(3).max(1);
-        } else if let Ok(mib) = a.parse::<usize>() {
-            sizes.push(mib);
+            runs = match it.next().map(|r| r.parse::<usize>()) {
+                Some(Ok(n)) if n > 0 => n,
+                other => return Err(format!("--runs takes a positive count, not {other:?}").into()),
+            };
+        } else if a == "--window" {
+            window_kib = match it.next().map(|w| w.parse::<u32>()) {
+                Some(Ok(k)) if k > 0 && k <= (u32::MAX >> 10) => Some(k),
+                other => return Err(format!("--window takes KiB, not {other:?}").into()),
+            };
+        } else {
+            match a.parse::<usize>() {
+                Ok(mib) if mib > 0 => sizes.push(mib),
+                _ => return Err(format!("not a size in MiB: {a:?}").into()),
+            }
         }
     }
     if sizes.is_empty() {
@@ -100,10 +113,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .spawn()?;
     let mut url = String::new();
     BufReader::new(child.stdout.take().ok_or("no stdout")?).read_line(&mut url)?;
-    let client = clarifai_tonic::ClarifaiClient::builder()
+    let mut builder = clarifai_tonic::ClarifaiClient::builder()
         .endpoint(url.trim())
-        .credentials(Credentials::pat("bench", "me", "app")?)
-        .build()?;
+        .credentials(Credentials::pat("bench", "me", "app")?);
+    if let Some(kib) = window_kib {
+        builder = builder.http2_stream_window(kib << 10);
+    }
+    let client = builder.build()?;
 
     // Warm up: connect, start the runtime's threads and their allocator arenas, so that the
     // baseline below is the idle client rather than a process that has not called yet.

@@ -96,6 +96,8 @@ pub struct ClientBuilder {
     ca_pem: Vec<Vec<u8>>,
     gzip: bool,
     keepalive: Option<Duration>,
+    stream_window: Option<u32>,
+    connection_window: Option<u32>,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -151,6 +153,21 @@ impl ClientBuilder {
     /// HTTP/2 keepalive ping interval (default 30 s).
     pub fn keepalive(mut self, interval: Duration) -> Self {
         self.keepalive = Some(interval);
+        self
+    }
+
+    /// The HTTP/2 flow-control window of each call's response, in bytes (hyper's default:
+    /// 2 MiB). Up to this much of a response can wait in the connection before the client reads
+    /// it into one message buffer, so for responses smaller than the window their memory is
+    /// briefly doubled; a smaller window trades that for throughput on large responses.
+    pub fn http2_stream_window(mut self, bytes: u32) -> Self {
+        self.stream_window = Some(bytes);
+        self
+    }
+
+    /// The HTTP/2 flow-control window of the whole connection, in bytes (hyper's default: 5 MiB).
+    pub fn http2_connection_window(mut self, bytes: u32) -> Self {
+        self.connection_window = Some(bytes);
         self
     }
 
@@ -227,6 +244,8 @@ impl ClientBuilder {
             .http2_keep_alive_interval(self.keepalive.unwrap_or(Duration::from_secs(30)))
             .keep_alive_timeout(Duration::from_secs(20))
             .keep_alive_while_idle(true)
+            .initial_stream_window_size(self.stream_window)
+            .initial_connection_window_size(self.connection_window)
             .user_agent(crate::intercept::REQUEST_ID_PREFIX)
             .map_err(|e| invalid(e.to_string()))?;
         if target.tls {

@@ -17,19 +17,6 @@ fn ok() -> Option<api::status::Status> {
     })
 }
 
-fn image_input(bytes: bytes::Bytes) -> api::Input {
-    api::Input {
-        data: Some(Box::new(api::Data {
-            image: Some(Box::new(api::Image {
-                base64: bytes,
-                ..Default::default()
-            })),
-            ..Default::default()
-        })),
-        ..Default::default()
-    }
-}
-
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -106,7 +93,7 @@ fn bench(c: &mut Criterion) {
             |b, bytes| {
                 b.to_async(&rt).iter(|| {
                     let request = api::PostInputsRequest {
-                        inputs: vec![image_input(bytes.clone())],
+                        inputs: vec![api::Input::image_bytes(bytes.clone())],
                         ..Default::default()
                     };
                     let client = client.clone();

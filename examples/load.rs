@@ -86,16 +86,9 @@ fn request_with_ids() -> api::PostModelOutputsRequest {
 fn request() -> api::PostModelOutputsRequest {
     api::PostModelOutputsRequest {
         model_id: "general-image-recognition".into(),
-        inputs: vec![api::Input {
-            data: Some(Box::new(api::Data {
-                image: Some(Box::new(api::Image {
-                    url: "https://samples.clarifai.com/metro-north.jpg".into(),
-                    ..Default::default()
-                })),
-                ..Default::default()
-            })),
-            ..Default::default()
-        }],
+        inputs: vec![api::Input::image_url(
+            "https://samples.clarifai.com/metro-north.jpg",
+        )],
         ..Default::default()
     }
 }

@@ -140,26 +140,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut times = Vec::new();
         for _ in 0..runs {
             let request = api::PostInputsRequest {
-                inputs: vec![api::Input {
-                    data: Some(Box::new(api::Data {
-                        image: Some(Box::new(api::Image {
-                            base64: payload.clone(),
-                            ..Default::default()
-                        })),
-                        ..Default::default()
-                    })),
-                    ..Default::default()
-                }],
+                inputs: vec![api::Input::image_bytes(payload.clone())],
                 ..Default::default()
             };
             let started = Instant::now();
             let response = client.post_inputs(request).await?;
             times.push(started.elapsed().as_secs_f64());
-            let got = response.inputs[0]
-                .data
-                .as_ref()
-                .and_then(|d| d.image.as_ref())
-                .map(|i| i.base64.len());
+            let got = response.inputs[0].image().map(|i| i.base64.len());
             assert_eq!(got, Some(payload.len()), "the echo came back whole");
         }
         times.sort_by(f64::total_cmp);

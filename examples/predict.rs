@@ -16,12 +16,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let conn = common::connect(|mock| {
         mock.on::<rpc::PostModelOutputs, _, _>(|request| async move {
             // The mock checks what it got, as the real API would.
-            let input = request
-                .get_ref()
-                .inputs
-                .first()
-                .and_then(|i| i.data.as_ref())
-                .and_then(|d| d.image.as_ref());
+            let input = request.get_ref().inputs.first().and_then(|i| i.image());
             match input {
                 Some(image) if !image.url.is_empty() || !image.base64.is_empty() => {
                     Ok(common::canned_concepts())
@@ -80,7 +75,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let request = api::PostModelOutputsRequest {
             user_app_id: common::public_model_app(client),
             model_id: model_id.clone(),
-            inputs: vec![common::image_input(image)],
+            inputs: vec![api::Input::from_image(image)],
             ..Default::default()
         };
         match client.post_model_outputs(request).await {

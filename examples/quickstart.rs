@@ -21,10 +21,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let request = api::PostModelOutputsRequest {
         user_app_id: common::public_model_app(client),
         model_id: "general-image-recognition".into(),
-        inputs: vec![common::image_input(api::Image {
-            url: IMAGE_URL.into(),
-            ..Default::default()
-        })],
+        inputs: vec![api::Input::image_url(IMAGE_URL)],
         ..Default::default()
     };
     let response = client.post_model_outputs(request).await?;

@@ -37,16 +37,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             app_id: env("CLARIFAI_MODEL_APP", "chat-completion"),
         }),
         model_id: env("CLARIFAI_MODEL_ID", "gpt-4o-mini"),
-        inputs: vec![api::Input {
-            data: Some(Box::new(api::Data {
-                text: Some(Box::new(api::Text {
-                    raw: prompt.clone(),
-                    ..Default::default()
-                })),
-                ..Default::default()
-            })),
-            ..Default::default()
-        }],
+        inputs: vec![api::Input::from_text(prompt.clone())],
         ..Default::default()
     };
 

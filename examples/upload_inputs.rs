@@ -69,13 +69,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let mut unreadable = Vec::new();
             for path in &batch {
                 match std::fs::read(path) {
-                    Ok(bytes) => inputs.push(api::Input {
-                        id: input_id(path),
-                        ..common::image_input(api::Image {
-                            base64: bytes.into(),
-                            ..Default::default()
-                        })
-                    }),
+                    Ok(bytes) => {
+                        inputs.push(api::Input::image_bytes(bytes).with_id(input_id(path)))
+                    }
                     Err(e) => unreadable.push((path.display().to_string(), e.to_string())),
                 }
             }
@@ -167,9 +163,7 @@ fn mock_post_inputs(request: api::PostInputsRequest) -> api::MultiInputResponse 
         .into_iter()
         .map(|mut input| {
             let empty = input
-                .data
-                .as_ref()
-                .and_then(|d| d.image.as_ref())
+                .image()
                 .is_none_or(|i| i.base64.is_empty() && i.url.is_empty());
             let (code, description) = if empty {
                 failed += 1;

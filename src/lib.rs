@@ -60,16 +60,7 @@
 //! let request = api::PostModelOutputsRequest {
 //!     user_app_id: Some(api::UserAppIdSet { user_id: "clarifai".into(), app_id: "main".into() }),
 //!     model_id: "general-image-recognition".into(),
-//!     inputs: vec![api::Input {
-//!         data: Some(Box::new(api::Data {
-//!             image: Some(Box::new(api::Image {
-//!                 url: "https://samples.clarifai.com/metro-north.jpg".into(),
-//!                 ..Default::default()
-//!             })),
-//!             ..Default::default()
-//!         })),
-//!         ..Default::default()
-//!     }],
+//!     inputs: vec![api::Input::image_url("https://samples.clarifai.com/metro-north.jpg")],
 //!     ..Default::default()
 //! };
 //! let response = client.post_model_outputs(request).await?;

@@ -64,16 +64,6 @@ pub fn success() -> Option<api::status::Status> {
     })
 }
 
-pub fn image_input(image: api::Image) -> api::Input {
-    api::Input {
-        data: Some(Box::new(api::Data {
-            image: Some(Box::new(image)),
-            ..Default::default()
-        })),
-        ..Default::default()
-    }
-}
-
 /// What the general model says about the metro-north sample, as the mock's answer.
 pub fn canned_concepts() -> api::MultiOutputResponse {
     let concepts = [

@@ -548,25 +548,11 @@ async fn small_http2_windows_still_carry_a_large_response() {
         .unwrap();
     let payload: bytes::Bytes = (0..(1u32 << 20)).map(|i| (i % 251) as u8).collect();
     let request = api::PostInputsRequest {
-        inputs: vec![api::Input {
-            id: "big".into(),
-            data: Some(Box::new(api::Data {
-                image: Some(Box::new(api::Image {
-                    base64: payload.clone(),
-                    ..Default::default()
-                })),
-                ..Default::default()
-            })),
-            ..Default::default()
-        }],
+        inputs: vec![api::Input::image_bytes(payload.clone()).with_id("big")],
         ..Default::default()
     };
     let response = client.post_inputs(request).await.unwrap();
-    let echoed = response.inputs[0]
-        .data
-        .as_ref()
-        .and_then(|d| d.image.as_ref())
-        .map(|i| i.base64.clone());
+    let echoed = response.inputs[0].image().map(|i| i.base64.clone());
     assert_eq!(echoed, Some(payload));
 }
 

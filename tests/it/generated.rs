@@ -162,16 +162,9 @@ fn predict_request(model: &str) -> api::PostModelOutputsRequest {
             app_id: "main".into(),
         }),
         model_id: model.into(),
-        inputs: vec![api::Input {
-            data: Some(Box::new(api::Data {
-                image: Some(Box::new(api::Image {
-                    url: "https://samples.clarifai.com/metro-north.jpg".into(),
-                    ..Default::default()
-                })),
-                ..Default::default()
-            })),
-            ..Default::default()
-        }],
+        inputs: vec![api::Input::image_url(
+            "https://samples.clarifai.com/metro-north.jpg",
+        )],
         ..Default::default()
     }
 }

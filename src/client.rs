@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use futures_core::Stream;
 use futures_util::StreamExt;
+use http::{HeaderName, HeaderValue};
 use tonic::GrpcMethod;
 use tonic::codegen::http::uri::PathAndQuery;
-use tonic::metadata::{Ascii, MetadataKey, MetadataMap, MetadataValue};
+use tonic::metadata::MetadataMap;
 use tonic::transport::{Channel, Endpoint, Uri};
 use tracing::Instrument;
 
@@ -61,7 +62,7 @@ pub struct ClarifaiClient {
 struct Shared {
     timeout: Option<Duration>,
     /// `timeout` as a `grpc-timeout` value, formatted once.
-    timeout_header: Option<MetadataValue<Ascii>>,
+    timeout_header: Option<HeaderValue>,
     retry: RetryPolicy,
     max_decoding: usize,
     max_encoding: usize,
@@ -552,7 +553,7 @@ impl ClarifaiClient {
         let callers_timeout = if metadata.is_empty() {
             None
         } else {
-            metadata.get(GRPC_TIMEOUT)
+            metadata.as_ref().get(GRPC_TIMEOUT)
         };
         let (timeout, timeout_header) = match callers_timeout {
             // The caller's own `set_timeout`: it is already in the metadata.
@@ -862,15 +863,8 @@ impl ClarifaiClient {
     }
 }
 
-/// The `grpc-timeout` metadata key.
-const GRPC_TIMEOUT: &str = "grpc-timeout";
-
-/// [`GRPC_TIMEOUT`] parsed once, for inserting it on every call.
-fn grpc_timeout_key() -> MetadataKey<Ascii> {
-    static KEY: std::sync::LazyLock<MetadataKey<Ascii>> =
-        std::sync::LazyLock::new(|| MetadataKey::from_static(GRPC_TIMEOUT));
-    KEY.clone()
-}
+/// The `grpc-timeout` header.
+const GRPC_TIMEOUT: HeaderName = HeaderName::from_static("grpc-timeout");
 
 /// What one call needs for each attempt. No type parameters: the transport, deadline and retry
 /// code that uses it is compiled once, not once per rpc.
@@ -884,7 +878,7 @@ struct Prepared<'a> {
     /// `grpc-timeout` for the first attempt when the caller set none: the client's default,
     /// formatted once per client, so the header is the same on every call (HPACK then sends it
     /// as a one-byte table index, and nothing is formatted per call).
-    timeout_header: Option<MetadataValue<Ascii>>,
+    timeout_header: Option<HeaderValue>,
     retry: Cow<'a, RetryPolicy>,
     creds: Option<Credentials>,
 }
@@ -899,12 +893,19 @@ impl Prepared<'_> {
         send_timeout: bool,
     ) -> Result<tonic::Request<SharedMessage>, Error> {
         let mut request = tonic::Request::new(self.message.clone());
-        let metadata = request.metadata_mut();
-        *metadata = self.metadata.clone();
+        *request.metadata_mut() = self.metadata.clone();
+        let headers = request.metadata_mut().as_mut();
+        // The credentials checked in `prepare` go on as a header here, so that the
+        // `AuthService` below sees them as set and adds only the request-id prefix (it would
+        // otherwise resolve the credentials and run the PAT-only check a second time).
+        if let Some(creds) = &self.creds {
+            let (name, value) = creds.header();
+            headers.insert(name.clone(), value.clone());
+        }
         if let Some(deadline) = deadline.filter(|_| send_timeout) {
             if attempt == 1 {
                 if let Some(value) = &self.timeout_header {
-                    metadata.insert(grpc_timeout_key(), value.clone());
+                    headers.insert(GRPC_TIMEOUT, value.clone());
                 }
             } else {
                 let left = deadline.saturating_duration_since(Instant::now());
@@ -914,14 +915,12 @@ impl Prepared<'_> {
                         after: self.timeout.unwrap_or_default(),
                     });
                 }
-                metadata.insert(grpc_timeout_key(), grpc_timeout_value(left));
+                headers.insert(GRPC_TIMEOUT, grpc_timeout_value(left));
             }
         }
-        let ext = request.extensions_mut();
-        if let Some(c) = &self.creds {
-            ext.insert(c.clone());
-        }
-        ext.insert(GrpcMethod::new("clarifai.api.V2", self.rpc.name));
+        request
+            .extensions_mut()
+            .insert(GrpcMethod::new("clarifai.api.V2", self.rpc.name));
         Ok(request)
     }
 
@@ -949,7 +948,7 @@ impl Prepared<'_> {
 }
 
 /// Formats a `grpc-timeout` value, rounded up, in the finest unit that fits its 8 digits.
-pub(crate) fn grpc_timeout_value(timeout: Duration) -> MetadataValue<Ascii> {
+pub(crate) fn grpc_timeout_value(timeout: Duration) -> HeaderValue {
     const MAX: u128 = 99_999_999;
     let nanos = timeout.as_nanos();
     let text = [
@@ -966,7 +965,7 @@ pub(crate) fn grpc_timeout_value(timeout: Duration) -> MetadataValue<Ascii> {
     })
     .unwrap_or_else(|| format!("{}H", nanos.div_ceil(3_600_000_000_000).min(MAX)));
     // Digits and one ASCII letter: always a valid header value.
-    MetadataValue::try_from(text).unwrap_or_else(|_| MetadataValue::from_static("99999999H"))
+    HeaderValue::try_from(text).unwrap_or_else(|_| HeaderValue::from_static("99999999H"))
 }
 
 fn fill_user_app_id(

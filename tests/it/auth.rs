@@ -145,20 +145,15 @@ async fn streams_fill_user_app_id_on_every_message() {
         ids("me", "my-app")
     );
 
-    let outgoing = futures_util::stream::iter(vec![
+    let outgoing = vec![
         predict(),
         api::PostModelOutputsRequest {
             user_app_id: ids("clarifai", "main"),
             ..predict()
         },
         predict(),
-    ]);
-    let responses: Vec<_> = client
-        .stream_model_outputs(outgoing)
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    ];
+    let responses = crate::stream_all(&client, outgoing).await;
     assert_eq!(responses.len(), 3);
     assert!(responses.iter().all(Result::is_ok));
     let call = &mock.calls_to::<rpc::StreamModelOutputs>()[0];
@@ -466,19 +461,14 @@ async fn pat_without_app_works_for_user_level_rpcs_only() {
     client.post_model_outputs(request).await.unwrap();
 
     // In a bidi stream, sending stops at the message that needs an app, and the stream says why.
-    let outgoing = futures_util::stream::iter(vec![
+    let outgoing = vec![
         api::PostModelOutputsRequest {
             user_app_id: ids("clarifai", "main"),
             ..predict()
         },
         predict(),
-    ]);
-    let items: Vec<_> = client
-        .stream_model_outputs(outgoing)
-        .await
-        .unwrap()
-        .collect()
-        .await;
+    ];
+    let items = crate::stream_all(&client, outgoing).await;
     assert_eq!(items.len(), 2, "{items:?}");
     assert!(items[0].is_ok());
     assert!(

@@ -335,13 +335,7 @@ fn calls_fit_in_a_2_mib_stack() {
                     .await
                     .unwrap();
                 assert_eq!(response.outputs[0].id, "general-0");
-                let outgoing = futures_util::stream::iter(["x", "y"].map(predict_request));
-                let got: Vec<_> = client
-                    .stream_model_outputs(outgoing)
-                    .await
-                    .unwrap()
-                    .collect()
-                    .await;
+                let got = crate::stream_all(&client, ["x", "y"].map(predict_request).into()).await;
                 assert_eq!(got.len(), 2);
                 assert!(got.iter().all(Result::is_ok));
                 let mut raw = raw_client(&mock).await;

@@ -96,6 +96,16 @@ fn run() -> BuildResult<()> {
         .compile_fds(fds)
         .map_err(|e| format!("generating Rust code from the protos: {e}"))?;
 
+    // The pool as compiled, and a round-trip function per message type, for the fidelity tests
+    // (tests/it/fidelity.rs), which compare both with the official client's descriptors.
+    // (encode_file_descriptor_set keeps the extension options, which prost-types would drop.)
+    fs::write(
+        out_dir.join("descriptors.binpb"),
+        compiler.encode_file_descriptor_set(),
+    )
+    .map_err(|e| format!("writing the descriptor set: {e}"))?;
+    write_file(&out_dir.join("message_types.rs"), &message_types(&pool))?;
+
     let methods: Vec<MethodDescriptor> = service.methods().collect();
     let ext = Extensions::find(&pool)?;
     write_file(&out_dir.join("rpc_table.rs"), &rpc_table(&methods, &ext)?)?;
@@ -242,6 +252,37 @@ fn rust_type(message: &MessageDescriptor) -> String {
         }
     }
     path
+}
+
+/// The path of a message from outside the crate (`clarifai_tonic::api::..`), where the tests
+/// name it: `generated::clarifai::api` is `api`, `generated::clarifai::auth` is `auth`, and the
+/// package-less `MatrixUint64` is re-exported from `api`.
+fn public_rust_type(message: &MessageDescriptor) -> String {
+    let path = rust_type(message);
+    let inside = path.strip_prefix("crate::generated::").unwrap_or(&path);
+    match inside.strip_prefix("clarifai::") {
+        Some(rest) => format!("clarifai_tonic::{rest}"),
+        None => format!("clarifai_tonic::api::{inside}"),
+    }
+}
+
+/// `message_types.rs`: every Clarifai message type by full name, with its generated Rust type
+/// behind `roundtrip` (a function the including test defines), as an array expression.
+fn message_types(pool: &DescriptorPool) -> String {
+    let mut out = String::from("&[\n");
+    for message in pool.all_messages() {
+        if message.package_name().starts_with("google.") || message.is_map_entry() {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "    ({name:?}, roundtrip::<{ty}> as Roundtrip),",
+            name = message.full_name(),
+            ty = public_rust_type(&message),
+        );
+    }
+    out.push_str("]\n");
+    out
 }
 
 fn escape_ident(name: &str) -> String {

@@ -40,7 +40,7 @@
 //! overwritten. A PAT made with an empty `app_id` still works for user-level rpcs (listing or
 //! creating apps); an app-level call then fails before sending anything ([`Error::MissingAppId`]).
 //!
-//! An API key belongs to one app and cannot call the PAT-only rpcs (90 in the vendored protos: creating apps or keys, ...):
+//! An API key belongs to one app and cannot call the PAT-only rpcs (78 in the vendored protos: creating apps or keys, ...):
 //! the client refuses those locally with [`Error::PatRequired`]. [`rpc::find`] tells each rpc's
 //! auth type and the scopes a key needs.
 //!

@@ -239,7 +239,7 @@ impl MockV2 {
 
     #[inline(never)]
     /// Spawns the server task. Deliberately not `async`: an async fn's body is compiled in the
-    /// crate that awaits it, and this one pulls in the whole 289-rpc server stack. As a plain
+    /// crate that awaits it, and this one pulls in the whole 273-rpc server stack. As a plain
     /// function it is compiled once, here, instead of once per test or example binary.
     fn serve(
         listener: TcpListener,

@@ -92,6 +92,11 @@ fn table_knows_the_streaming_rpcs() {
     assert!(server.contains(&"GenerateModelOutputs"), "{server:?}");
     assert!(bidi.contains(&"StreamModelOutputs"), "{bidi:?}");
     assert!(bidi.contains(&"PostModelVersionsUpload"), "{bidi:?}");
+    // Added after the npm release 11.11.0; StreamTrackAnnotationsSearches is gone.
+    assert!(server.contains(&"StreamAnnotations"), "{server:?}");
+    assert!(server.contains(&"StreamLivestreamAnnotations"), "{server:?}");
+    assert_eq!(rpc::find("StreamTrackAnnotationsSearches"), None);
+    assert_eq!(rpc::find("ListModules"), None);
     // Cross-check the counts against the proto text.
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -294,6 +299,86 @@ async fn raw_client_streams_both_ways() {
         .map(|m| m.model_id)
         .collect();
     assert_eq!(sent, ["a", "b", "c"]);
+}
+
+/// The rpcs and fields of the current API that the npm protos lacked, through `ClarifaiClient`
+/// and MockV2 over a socket: a new server stream, a new unary rpc, `u64` frame times past
+/// `u32::MAX`, and the new `Status.http_status_code` and `Output.cached_tokens`.
+#[tokio::test]
+async fn the_rpcs_and_fields_of_the_current_api_reach_the_mock_and_back() {
+    let mock = MockV2::start().await.unwrap();
+    let far = u64::from(u32::MAX) + 7;
+    mock.on_server_stream::<rpc::StreamAnnotations, _, _>(move |req| {
+        let req = req.into_inner();
+        futures_util::stream::iter((0..3u64).map(move |i| {
+            Ok(api::SingleStreamAnnotationResponse {
+                status: Some(api::status::Status {
+                    code: StatusCode::Success as i32,
+                    http_status_code: 200,
+                    ..Default::default()
+                }),
+                annotation: Some(Box::new(api::Annotation {
+                    id: format!("{}-{i}", req.input_id),
+                    ..Default::default()
+                })),
+                frame_fully_processed: i == 2,
+            })
+        }))
+    });
+    mock.on::<rpc::PostModelOutputs, _, _>(|_| async {
+        let mut out = output_for("llm", 0);
+        out.outputs[0].cached_tokens = 42;
+        Ok(out)
+    });
+    mock.on::<rpc::DeleteModelMigration, _, _>(|_| async {
+        Ok(api::SingleModelResponse {
+            status: success(),
+            ..Default::default()
+        })
+    });
+    let client = clarifai_tonic::ClarifaiClient::builder()
+        .endpoint(mock.url())
+        .credentials(clarifai_tonic::Credentials::pat("pat", "me", "app").unwrap())
+        .build()
+        .unwrap();
+
+    let items: Vec<_> = client
+        .stream_annotations(api::StreamAnnotationsRequest {
+            input_id: "video".into(),
+            frame_time_start: far,
+            max_duration: far + 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .map(|item| item.unwrap())
+        .collect()
+        .await;
+    let ids: Vec<&str> = items
+        .iter()
+        .map(|i| i.annotation.as_ref().unwrap().id.as_str())
+        .collect();
+    assert_eq!(ids, ["video-0", "video-1", "video-2"]);
+    assert!(items[2].frame_fully_processed);
+    assert_eq!(items[0].status.as_ref().unwrap().http_status_code, 200);
+    let sent = &mock.requests::<rpc::StreamAnnotations>()[0];
+    assert_eq!((sent.frame_time_start, sent.max_duration), (far, far + 1));
+    assert_eq!(sent.user_app_id.as_ref().unwrap().app_id, "app");
+
+    let predicted = client
+        .post_model_outputs(predict_request("llm"))
+        .await
+        .unwrap();
+    assert_eq!(predicted.outputs[0].cached_tokens, 42);
+
+    client
+        .delete_model_migration(api::DeleteModelMigrationRequest {
+            model_id: "m".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(mock.requests::<rpc::DeleteModelMigration>()[0].model_id, "m");
 }
 
 #[tokio::test]

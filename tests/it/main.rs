@@ -3,6 +3,7 @@
 
 mod auth;
 mod client;
+mod fidelity;
 mod generated;
 
 use clarifai_tonic::{ClarifaiClient, Error, api};

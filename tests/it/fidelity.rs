@@ -464,17 +464,47 @@ fn lost_fields(want: &DynamicMessage, got: &DynamicMessage, path: &str, out: &mu
                 "{here}: not sent, present after the generated type"
             )),
             (true, true) => {
-                let (w, g) = (want.get_field(&field), got.get_field(&field));
-                match (w.as_ref(), g.as_ref()) {
-                    (Value::Message(w), Value::Message(g)) => lost_fields(w, g, &here, out),
-                    (w, g) if w != g => out.push(format!("{here}: {w:?} came back as {g:?}")),
-                    _ => {}
-                }
+                value_differences(&want.get_field(&field), &got.get_field(&field), &here, out)
             }
         }
     }
     if got.unknown_fields().next().is_some() && want.unknown_fields().next().is_none() {
         out.push(format!("{path}: unknown fields appeared"));
+    }
+}
+
+/// Descends into messages, lists and maps, so that only scalars are ever printed (a
+/// DynamicMessage's Debug prints its descriptor, and recursive types never end).
+fn value_differences(want: &Value, got: &Value, here: &str, out: &mut Vec<String>) {
+    match (want, got) {
+        (Value::Message(w), Value::Message(g)) => lost_fields(w, g, here, out),
+        (Value::List(w), Value::List(g)) if w.len() != g.len() => out.push(format!(
+            "{here}: {} items came back as {}",
+            w.len(),
+            g.len()
+        )),
+        (Value::List(w), Value::List(g)) => {
+            for (i, (w, g)) in w.iter().zip(g).enumerate() {
+                value_differences(w, g, &format!("{here}[{i}]"), out);
+            }
+        }
+        (Value::Map(w), Value::Map(g)) => {
+            for (key, w) in w {
+                match g.get(key) {
+                    None => out.push(format!("{here}[{key:?}]: sent, gone")),
+                    Some(g) => value_differences(w, g, &format!("{here}[{key:?}]"), out),
+                }
+            }
+            if g.len() != w.len() {
+                out.push(format!(
+                    "{here}: {} entries came back as {}",
+                    w.len(),
+                    g.len()
+                ));
+            }
+        }
+        (w, g) if w != g => out.push(format!("{here}: {w:?} came back as {g:?}")),
+        _ => {}
     }
 }
 

@@ -94,7 +94,10 @@ fn table_knows_the_streaming_rpcs() {
     assert!(bidi.contains(&"PostModelVersionsUpload"), "{bidi:?}");
     // Added after the npm release 11.11.0; StreamTrackAnnotationsSearches is gone.
     assert!(server.contains(&"StreamAnnotations"), "{server:?}");
-    assert!(server.contains(&"StreamLivestreamAnnotations"), "{server:?}");
+    assert!(
+        server.contains(&"StreamLivestreamAnnotations"),
+        "{server:?}"
+    );
     assert_eq!(rpc::find("StreamTrackAnnotationsSearches"), None);
     assert_eq!(rpc::find("ListModules"), None);
     // Cross-check the counts against the proto text.
@@ -378,7 +381,10 @@ async fn the_rpcs_and_fields_of_the_current_api_reach_the_mock_and_back() {
         })
         .await
         .unwrap();
-    assert_eq!(mock.requests::<rpc::DeleteModelMigration>()[0].model_id, "m");
+    assert_eq!(
+        mock.requests::<rpc::DeleteModelMigration>()[0].model_id,
+        "m"
+    );
 }
 
 #[tokio::test]

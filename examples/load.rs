@@ -101,7 +101,7 @@ async fn one_call(variant: Variant, clients: &Clients) {
             req.metadata_mut()
                 .insert("authorization", "Key bench-pat".parse().expect("ascii"));
             if variant == Variant::RawDeadline {
-                req.set_timeout(clarifai_tonic::client::DEFAULT_TIMEOUT);
+                req.set_timeout(clarifai_tonic::DEFAULT_TIMEOUT);
             }
             raw.post_model_outputs(req).await.expect("raw call");
         }

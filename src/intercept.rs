@@ -25,7 +25,8 @@ use tonic::codegen::Service;
 use tonic::service::Interceptor;
 
 use crate::credentials::caller_set_auth;
-use crate::{CredentialKind, CredentialProvider, Credentials, rpc};
+use crate::rpc::{self, RpcInfo};
+use crate::{CredentialKind, CredentialProvider, Credentials, Error};
 
 /// The metadata key naming this client in Clarifai's server logs.
 pub const REQUEST_ID_PREFIX_HEADER: &str = "x-clarifai-request-id-prefix";
@@ -87,12 +88,15 @@ impl std::fmt::Debug for AuthInterceptor {
     }
 }
 
-/// The local refusal for an API key calling a PAT-only rpc, as a gRPC status.
-pub(crate) fn pat_required_status(rpc: &str) -> tonic::Status {
-    tonic::Status::permission_denied(format!(
-        "{rpc} needs a personal access token (PAT): an app-specific API key cannot call it \
-         (refused locally; nothing was sent)"
-    ))
+/// The one PAT-only decision, made for [`ClarifaiClient`](crate::ClarifaiClient)'s calls and
+/// streams and for the standalone interceptor alike: an app-specific API key cannot call an rpc
+/// whose auth type is PATAuth (creating apps or keys, ...). It is refused locally, before
+/// anything is sent, with [`Error::PatRequired`].
+pub(crate) fn check_pat_only(rpc: &'static RpcInfo, creds: &Credentials) -> Result<(), Error> {
+    if creds.kind() == CredentialKind::ApiKey && rpc.needs_pat() {
+        return Err(Error::PatRequired { rpc: rpc.name });
+    }
+    Ok(())
 }
 
 impl AuthInterceptor {
@@ -115,9 +119,10 @@ impl AuthInterceptor {
                 && let Some(info) = extensions
                     .get::<GrpcMethod>()
                     .and_then(|m| rpc::find(m.method()))
-                && info.needs_pat()
             {
-                return Err(pat_required_status(info.name));
+                // The same refusal and message as the client's, as a gRPC status.
+                check_pat_only(info, creds)
+                    .map_err(|e| tonic::Status::permission_denied(e.to_string()))?;
             }
             let (key, value) = creds.header();
             headers.insert(key.clone(), value.clone());
@@ -141,7 +146,7 @@ impl Interceptor for AuthInterceptor {
 /// ```no_run
 /// # async fn f(channel: tonic::transport::Channel) -> Result<(), Box<dyn std::error::Error>> {
 /// use clarifai_tonic::api::v2_client::V2Client;
-/// use clarifai_tonic::intercept::{AuthInterceptor, AuthService};
+/// use clarifai_tonic::{AuthInterceptor, AuthService};
 /// use clarifai_tonic::{Credentials, RotatingCredentials};
 ///
 /// let creds = RotatingCredentials::new(Credentials::api_key("my-key")?);

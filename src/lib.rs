@@ -157,20 +157,25 @@ pub mod api;
 pub mod auth {
     pub use crate::generated::clarifai::auth::*;
 }
-pub mod client;
+mod accessors;
+mod client;
 mod codec;
-pub mod credentials;
-pub mod error;
-pub mod intercept;
+mod credentials;
+mod error;
+mod intercept;
 #[cfg(feature = "mock")]
 pub mod mock;
-pub mod retry;
+mod retry;
 pub mod rpc;
-pub mod scope;
 
-pub use client::{ClarifaiClient, ClientBuilder, IntoCall, ResponseStream};
+pub use accessors::{ClarifaiResponse, Paged, UserAppScoped};
+#[doc(hidden)]
+pub use client::endpoint_from_env;
+pub use client::{
+    ClarifaiClient, ClientBuilder, DEFAULT_ENDPOINT, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_PAGE_SIZE,
+    DEFAULT_TIMEOUT, InterceptedV2Client, IntoCall, ResponseStream,
+};
 pub use credentials::{CredentialKind, CredentialProvider, Credentials, RotatingCredentials};
 pub use error::{ClarifaiCode, ClarifaiError, Error};
-pub use intercept::{AuthInterceptor, AuthService};
-pub use retry::RetryPolicy;
-pub use scope::{ClarifaiResponse, UserAppScoped};
+pub use intercept::{AuthInterceptor, AuthService, REQUEST_ID_PREFIX, REQUEST_ID_PREFIX_HEADER};
+pub use retry::{DEFAULT_RETRY_CODES, RetryPolicy};

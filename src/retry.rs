@@ -119,7 +119,7 @@ impl RetryPolicy {
     }
 
     /// Whether `error`, after attempt number `attempt` (1-based), is worth another try.
-    pub fn should_retry(&self, error: &Error, attempt: u32) -> bool {
+    pub(crate) fn should_retry(&self, error: &Error, attempt: u32) -> bool {
         match error {
             Error::Grpc { status, .. } => {
                 attempt < self.max_attempts
@@ -133,12 +133,12 @@ impl RetryPolicy {
 
     /// Whether a response with Clarifai status `code`, after attempt number `attempt`
     /// (1-based), is worth another try.
-    pub fn should_retry_code(&self, code: i32, attempt: u32) -> bool {
+    pub(crate) fn should_retry_code(&self, code: i32, attempt: u32) -> bool {
         attempt < self.max_attempts && !is_billing(code) && self.clarifai_codes.contains(&code)
     }
 
     /// The wait before attempt `attempt + 1`.
-    pub fn delay(&self, attempt: u32) -> Duration {
+    pub(crate) fn delay(&self, attempt: u32) -> Duration {
         let exp = self
             .multiplier
             .powi(attempt.saturating_sub(1).min(64) as i32);

@@ -17,9 +17,9 @@
 //! assert_eq!(rpc::find("StreamModelOutputs").unwrap().streaming, Streaming::BidiStreaming);
 //! ```
 
+use crate::accessors::{ClarifaiResponse, UserAppScoped};
 use crate::auth::scope::S;
 pub use crate::auth::types::AuthType;
-use crate::scope::{ClarifaiResponse, UserAppScoped};
 
 /// How an rpc streams.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

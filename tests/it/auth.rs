@@ -870,7 +870,7 @@ async fn endpoints_that_parse() {
 
 #[test]
 fn endpoint_from_the_environment() {
-    use clarifai_tonic::client::{DEFAULT_ENDPOINT, endpoint_from_env};
+    use clarifai_tonic::{DEFAULT_ENDPOINT, endpoint_from_env};
     assert_eq!(endpoint_from_env(lookup(&[])), DEFAULT_ENDPOINT);
     assert_eq!(
         endpoint_from_env(lookup(&[("CLARIFAI_GRPC_BASE", "api-dev.clarifai.com")])),

@@ -679,7 +679,7 @@ async fn pagination_yields_every_item_in_three_requests() {
     // per_page 0 means the client's page size.
     assert_eq!(
         mock.requests::<rpc::ListModels>()[0].per_page,
-        clarifai_tonic::client::DEFAULT_PAGE_SIZE
+        clarifai_tonic::DEFAULT_PAGE_SIZE
     );
 }
 

@@ -31,6 +31,7 @@ pub(crate) fn is_unset(slot: &Option<UserAppIdSet>) -> bool {
 /// A response message carrying Clarifai's in-band status.
 pub trait ClarifaiResponse {
     /// The field number of `status` (1 in all but a few types), or 0 when the type has none.
+    #[doc(hidden)]
     const STATUS_FIELD: u32;
 
     /// The `status` field, or `None` when the type has none or it is unset.

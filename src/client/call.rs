@@ -1,0 +1,468 @@
+//! One call, from the typed request to the checked response: credentials and the PAT-only
+//! check, `user_app_id`, the per-attempt request, the unary and server-streaming retry loops,
+//! and Clarifai's in-band status turned into [`Error`].
+//!
+//! Only [`ClarifaiClient::prepare`] and the final decode depend on the rpc's types; everything
+//! between works on a type-erased [`Call`] and the response's bytes, so it is compiled once for
+//! all rpcs instead of once per named method.
+
+use std::borrow::Cow;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures_core::Stream;
+use futures_util::StreamExt;
+use http::HeaderValue;
+use tonic::GrpcMethod;
+use tonic::codegen::http::uri::PathAndQuery;
+use tonic::metadata::MetadataMap;
+use tonic::transport::Channel;
+use tracing::Instrument;
+
+use super::deadline::{
+    GRPC_TIMEOUT, as_timeout, grpc_timeout_value, parse_grpc_timeout, timed, timed_if_pending,
+};
+use super::{ClarifaiClient, Config, ResponseStream};
+use crate::accessors::{ClarifaiResponse, UserAppScoped};
+use crate::api::UserAppIdSet;
+use crate::api::status::StatusCode;
+use crate::codec::{RawCodec, SharedMessage, peek_status_code, status_payload};
+use crate::intercept::{AuthService, check_pat_only};
+use crate::rpc::{Rpc, RpcInfo, ServerStreamingRpc, UnaryRpc};
+use crate::{Credentials, Error, RetryPolicy};
+
+/// The service every rpc belongs to.
+const SERVICE: &str = "clarifai.api.V2";
+
+/// What one call needs for each attempt. No type parameters: the transport, deadline and retry
+/// code that uses it is compiled once, not once per rpc.
+pub(super) struct Call<'a> {
+    pub(super) rpc: &'static RpcInfo,
+    metadata: MetadataMap,
+    message: SharedMessage,
+    /// The response type's `status` field number, for reading the in-band code undecoded.
+    status_field: u32,
+    pub(super) timeout: Option<Duration>,
+    /// `grpc-timeout` for the first attempt when the caller set none: the client's default,
+    /// formatted once per client, so the header is the same on every call (HPACK then sends it
+    /// as a one-byte table index, and nothing is formatted per call).
+    timeout_header: Option<HeaderValue>,
+    retry: Cow<'a, RetryPolicy>,
+    /// The credentials checked in `prepare`, sent on every attempt even if they rotate meanwhile;
+    /// `None` when the caller set their own `authorization`.
+    creds: Option<Credentials>,
+}
+
+impl<'a> Call<'a> {
+    /// The untyped rest of [`ClarifaiClient::prepare`]: deadline and retry policy, from the
+    /// request's own metadata and extensions where the caller set them, else from `config`.
+    fn new(
+        config: &'a Config,
+        rpc: &'static RpcInfo,
+        metadata: MetadataMap,
+        extensions: &tonic::Extensions,
+        creds: Option<Credentials>,
+        message: SharedMessage,
+        status_field: u32,
+    ) -> Self {
+        let callers_timeout = if metadata.is_empty() {
+            None
+        } else {
+            metadata.as_ref().get(GRPC_TIMEOUT)
+        };
+        let (timeout, timeout_header) = match callers_timeout {
+            // The caller's own `set_timeout`: it is already in the metadata.
+            Some(value) => (value.to_str().ok().and_then(parse_grpc_timeout), None),
+            None => (config.timeout, config.timeout_header.clone()),
+        };
+        let retry = match extensions.get::<RetryPolicy>() {
+            Some(policy) => Cow::Owned(policy.clone()),
+            None => Cow::Borrowed(&config.retry),
+        };
+        Call {
+            rpc,
+            metadata,
+            message,
+            status_field,
+            timeout,
+            timeout_header,
+            retry,
+            creds,
+        }
+    }
+
+    /// A fresh request for one attempt. With `send_timeout`, it carries the time left as
+    /// `grpc-timeout`.
+    fn request(
+        &self,
+        attempt: u32,
+        deadline: Option<Instant>,
+        send_timeout: bool,
+    ) -> Result<tonic::Request<SharedMessage>, Error> {
+        let mut request = tonic::Request::new(self.message.clone());
+        *request.metadata_mut() = self.metadata.clone();
+        let headers = request.metadata_mut().as_mut();
+        // The credentials checked in `prepare` go on as a header here, so that the
+        // `AuthService` below sees them as set and adds only the request-id prefix (it would
+        // otherwise resolve the credentials and run the PAT-only check a second time).
+        if let Some(creds) = &self.creds {
+            let (name, value) = creds.header();
+            headers.insert(name.clone(), value.clone());
+        }
+        if let Some(deadline) = deadline.filter(|_| send_timeout) {
+            if attempt == 1 {
+                if let Some(value) = &self.timeout_header {
+                    headers.insert(GRPC_TIMEOUT, value.clone());
+                }
+            } else {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(Error::Timeout {
+                        rpc: self.rpc.name,
+                        after: self.timeout.unwrap_or_default(),
+                    });
+                }
+                headers.insert(GRPC_TIMEOUT, grpc_timeout_value(left));
+            }
+        }
+        request
+            .extensions_mut()
+            .insert(GrpcMethod::new(SERVICE, self.rpc.name));
+        Ok(request)
+    }
+
+    /// Whether an attempt's outcome is worth another try: a retryable gRPC error, or a response
+    /// whose in-band code the policy retries.
+    fn should_retry<T>(&self, outcome: &Result<(T, Option<i32>), Error>, attempt: u32) -> bool {
+        match outcome {
+            Err(error) => {
+                let again = self.retry.should_retry(error, attempt);
+                if again {
+                    tracing::debug!(rpc = self.rpc.name, attempt, %error, "attempt failed");
+                }
+                again
+            }
+            Ok((_, Some(code))) if *code != StatusCode::Success as i32 => {
+                let again = self.retry.should_retry_code(*code, attempt);
+                if again {
+                    tracing::debug!(rpc = self.rpc.name, attempt, code, "attempt failed in-band");
+                }
+                again
+            }
+            Ok(_) => false,
+        }
+    }
+}
+
+impl ClarifaiClient {
+    /// Prepares one call: the effective credentials, the PAT-only check, `user_app_id`. The only
+    /// per-rpc code on the way out; everything after it is shared by all rpcs.
+    fn prepare<R: Rpc>(&self, request: tonic::Request<R::Request>) -> Result<Call<'_>, Error> {
+        let (metadata, extensions, mut message) = request.into_parts();
+        let creds = self.call_credentials(R::INFO, &metadata, &extensions)?;
+        if let Some(creds) = &creds {
+            fill_user_app_id(R::INFO, creds, message.user_app_id_mut())?;
+        }
+        Ok(Call::new(
+            &self.config,
+            R::INFO,
+            metadata,
+            &extensions,
+            creds,
+            std::sync::Arc::new(message),
+            <R::Response as ClarifaiResponse>::STATUS_FIELD,
+        ))
+    }
+
+    /// The credentials this call sends, or `None` when the caller set an `authorization` (or
+    /// session-token) header of their own, which is then the caller's business. A
+    /// [`Credentials`] in the request's extensions replaces the client's for this call.
+    fn call_credentials(
+        &self,
+        rpc: &'static RpcInfo,
+        metadata: &MetadataMap,
+        extensions: &tonic::Extensions,
+    ) -> Result<Option<Credentials>, Error> {
+        if crate::credentials::caller_set_auth(metadata.as_ref()) {
+            return Ok(None);
+        }
+        let creds = match extensions.get::<Credentials>() {
+            Some(c) => c.clone(),
+            None => self.credentials(),
+        };
+        check_pat_only(rpc, &creds)?;
+        Ok(Some(creds))
+    }
+
+    /// Calls a unary rpc: credentials, `user_app_id`, deadline, retries, in-band status.
+    pub async fn unary<R: UnaryRpc>(
+        &self,
+        request: tonic::Request<R::Request>,
+    ) -> Result<R::Response, Error> {
+        let call = self.prepare::<R>(request)?;
+        let bytes = self.unary_bytes(call).await?;
+        decode_checked(R::INFO.name, bytes)
+    }
+
+    /// The shared body of every unary call: attempts under one deadline, each retried while the
+    /// policy says so; gives the final response's bytes (whatever its in-band status).
+    async fn unary_bytes(&self, call: Call<'_>) -> Result<Bytes, Error> {
+        let rpc = call.rpc.name;
+        let span = call_span(call.rpc);
+        let deadline = call.timeout.map(|t| Instant::now() + t);
+        let call = &call;
+        let attempts = crate::retry::with_retries(
+            &call.retry,
+            deadline,
+            |attempt| {
+                tracing::Span::current().record("attempt", attempt);
+                self.unary_attempt(call, attempt, deadline)
+            },
+            |outcome, attempt| call.should_retry(outcome, attempt),
+        );
+        // No timer around the whole: each attempt bounds itself (see unary_attempt).
+        let outcome = attempts.instrument(span.clone()).await;
+        let outcome = as_timeout(rpc, call.timeout, deadline, outcome).map(|(bytes, _)| bytes);
+        record_outcome(&span, outcome.as_ref().map(Some), call.status_field);
+        outcome
+    }
+
+    /// One attempt of a unary call.
+    async fn unary_attempt(
+        &self,
+        call: &Call<'_>,
+        attempt: u32,
+        deadline: Option<Instant>,
+    ) -> Result<(Bytes, Option<i32>), Error> {
+        let rpc = call.rpc;
+        let (name, timeout) = (rpc.name, call.timeout);
+        let request = call.request(attempt, deadline, true)?;
+        let mut grpc = self.grpc.clone();
+        // Three phases, each within the deadline. Waiting for the channel and reading the body are
+        // usually done at once, so they arm a timer only when they are not. Between them, the
+        // wait for the response headers is bounded by tonic's own timer for the `grpc-timeout`
+        // this request carries (which `request` set from the same deadline).
+        timed_if_pending(name, timeout, deadline, ready(&mut grpc, name)).await?;
+        let mut body = grpc
+            .server_streaming(request, PathAndQuery::from_static(rpc.path), RawCodec)
+            .await
+            .map_err(|s| Error::from_status(name, s))?
+            .into_inner();
+        // What tonic's unary call does after the headers: exactly one message, then the
+        // trailers, whose status may still be an error.
+        let bytes = timed_if_pending(name, timeout, deadline, async {
+            let message = body
+                .message()
+                .await
+                .map_err(|s| Error::from_status(name, s))?
+                .ok_or_else(|| {
+                    Error::from_status(name, tonic::Status::internal("Missing response message."))
+                })?;
+            body.trailers()
+                .await
+                .map_err(|s| Error::from_status(name, s))?;
+            Ok(message)
+        })
+        .await?;
+        let code = peek_status_code(&bytes, call.status_field);
+        Ok((bytes, code))
+    }
+
+    /// Calls a server-streaming rpc. Retried only until the first response arrives; after that,
+    /// items are checked one by one and a failure ends the stream.
+    pub async fn server_streaming<R: ServerStreamingRpc>(
+        &self,
+        request: tonic::Request<R::Request>,
+    ) -> Result<ResponseStream<R::Response>, Error> {
+        let rpc = R::INFO.name;
+        let call = self.prepare::<R>(request)?;
+        let (first, rest) = self.server_streaming_bytes(call).await?;
+        let first = first
+            .map(|bytes| decode_checked::<R::Response>(rpc, bytes))
+            .transpose()?;
+        let head = futures_util::stream::iter(first.map(Ok));
+        Ok(Box::pin(head.chain(checked(rpc, rest))))
+    }
+
+    /// The shared body of every server-streaming call: retried until the first message.
+    async fn server_streaming_bytes(
+        &self,
+        call: Call<'_>,
+    ) -> Result<(Option<Bytes>, tonic::Streaming<Bytes>), Error> {
+        let rpc = call.rpc;
+        let span = call_span(rpc);
+        let deadline = call.timeout.map(|t| Instant::now() + t);
+        let call = &call;
+        let attempts = crate::retry::with_retries(
+            &call.retry,
+            deadline,
+            |attempt| async move {
+                tracing::Span::current().record("attempt", attempt);
+                // No grpc-timeout: the deadline covers the wait for the first message, not the
+                // stream.
+                let request = call.request(attempt, deadline, false)?;
+                let mut grpc = self.grpc.clone();
+                ready(&mut grpc, rpc.name).await?;
+                let mut stream = grpc
+                    .server_streaming(request, PathAndQuery::from_static(rpc.path), RawCodec)
+                    .await
+                    .map_err(|s| Error::from_status(rpc.name, s))?
+                    .into_inner();
+                let first = stream
+                    .message()
+                    .await
+                    .map_err(|s| Error::from_status(rpc.name, s))?;
+                let code = first
+                    .as_ref()
+                    .and_then(|b| peek_status_code(b, call.status_field));
+                Ok(((first, stream), code))
+            },
+            |outcome, attempt| call.should_retry(outcome, attempt),
+        );
+        let outcome = timed(rpc.name, call.timeout, deadline, attempts)
+            .instrument(span.clone())
+            .await
+            .map(|(start, _)| start);
+        record_outcome(
+            &span,
+            outcome.as_ref().map(|(first, _)| first.as_ref()),
+            call.status_field,
+        );
+        outcome
+    }
+}
+
+/// The client's tonic stack, as every call path uses it.
+pub(super) type Grpc = tonic::client::Grpc<AuthService<Channel>>;
+
+/// Waits until the channel can take a request; one that cannot is UNAVAILABLE (a retry may
+/// find it ready).
+pub(super) async fn ready(grpc: &mut Grpc, rpc: &'static str) -> Result<(), Error> {
+    grpc.ready().await.map_err(|e| {
+        let e: Box<dyn std::error::Error + Send + Sync> = e.into();
+        Error::from_status(
+            rpc,
+            tonic::Status::unavailable(format!("the connection is not ready: {e}")),
+        )
+    })
+}
+
+/// The span of one call, unary or streaming, with the fields of OpenTelemetry's semantic
+/// conventions for RPC (so that a tracing-opentelemetry export reads like any gRPC client's),
+/// plus Clarifai's in-band code, its `req_id` and the attempt number.
+pub(super) fn call_span(rpc: &'static RpcInfo) -> tracing::Span {
+    use tracing::field::Empty;
+    tracing::debug_span!(
+        "clarifai.call",
+        otel.name = rpc.path.trim_start_matches('/'),
+        otel.kind = "client",
+        rpc.system = "grpc",
+        rpc.service = SERVICE,
+        rpc.method = rpc.name,
+        rpc.grpc.status_code = Empty,
+        clarifai.status_code = Empty,
+        req_id = Empty,
+        attempt = Empty,
+    )
+}
+
+/// Records how a call ended on its span, when anyone listens: the gRPC status code, and for a
+/// response, its in-band code and `req_id` (read from the undecoded bytes).
+/// (For a stream, the response is its first message, if any.)
+pub(super) fn record_outcome(
+    span: &tracing::Span,
+    outcome: Result<Option<&Bytes>, &Error>,
+    status_field: u32,
+) {
+    if span.is_disabled() {
+        return;
+    }
+    match outcome {
+        Ok(response) => {
+            span.record("rpc.grpc.status_code", 0);
+            let Some(bytes) = response.filter(|_| status_field != 0) else {
+                return;
+            };
+            if let Some(payload) = status_payload(bytes, status_field)
+                && let Ok(status) = <crate::api::status::Status as prost::Message>::decode(payload)
+            {
+                span.record("clarifai.status_code", status.code);
+                if !status.req_id.is_empty() {
+                    span.record("req_id", status.req_id.as_str());
+                }
+            }
+        }
+        Err(Error::Grpc { status, .. }) => {
+            span.record("rpc.grpc.status_code", status.code() as i32);
+        }
+        Err(Error::Timeout { .. }) => {
+            span.record("rpc.grpc.status_code", tonic::Code::DeadlineExceeded as i32);
+        }
+        Err(_) => {}
+    }
+}
+
+/// Fills the request's `user_app_id` from the credentials' ids, unless the caller set it;
+/// a PAT with no app cannot call an rpc that acts inside an app.
+pub(super) fn fill_user_app_id(
+    rpc: &'static RpcInfo,
+    creds: &Credentials,
+    slot: Option<&mut Option<UserAppIdSet>>,
+) -> Result<(), Error> {
+    let (Some(ids), Some(slot)) = (creds.user_app_id(), slot) else {
+        return Ok(());
+    };
+    if !crate::accessors::is_unset(slot) {
+        return Ok(());
+    }
+    if ids.app_id.is_empty() && rpc.needs_app {
+        return Err(Error::MissingAppId { rpc: rpc.name });
+    }
+    *slot = Some(ids.clone());
+    Ok(())
+}
+
+/// Decodes a response and turns a non-SUCCESS in-band status into an error that keeps it whole.
+pub(super) fn decode_checked<T>(rpc: &'static str, bytes: Bytes) -> Result<T, Error>
+where
+    T: prost::Message + Default + ClarifaiResponse + Send + Sync + 'static,
+{
+    let response = T::decode(bytes).map_err(|e| {
+        Error::from_status(
+            rpc,
+            tonic::Status::internal(format!("the {rpc} response could not be decoded: {e}")),
+        )
+    })?;
+    match response.status() {
+        Some(status) if status.code != StatusCode::Success as i32 => {
+            let status = status.clone();
+            Err(Error::Clarifai(Box::new(crate::ClarifaiError::new(
+                rpc, status, response,
+            ))))
+        }
+        _ => Ok(response),
+    }
+}
+
+/// A response stream with each item decoded and checked; a failure ends it.
+pub(super) fn checked<T>(
+    rpc: &'static str,
+    stream: tonic::Streaming<Bytes>,
+) -> impl Stream<Item = Result<T, Error>> + Send + 'static
+where
+    T: prost::Message + Default + ClarifaiResponse + Send + Sync + 'static,
+{
+    // A failure ends the stream: after an error item, nothing more is read.
+    stream
+        .map(move |item| {
+            item.map_err(|s| Error::from_status(rpc, s))
+                .and_then(|bytes| decode_checked(rpc, bytes))
+        })
+        .scan(false, |failed, item| {
+            if *failed {
+                return futures_util::future::ready(None);
+            }
+            *failed = item.is_err();
+            futures_util::future::ready(Some(item))
+        })
+}

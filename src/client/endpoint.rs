@@ -1,0 +1,131 @@
+//! Where the client connects: the endpoint from the builder or the environment, checked and
+//! normalised, and the TLS settings for it.
+
+use tonic::transport::{Endpoint, Uri};
+
+use super::DEFAULT_ENDPOINT;
+use crate::Error;
+
+/// The endpoint a builder without [`ClientBuilder::endpoint`](crate::ClientBuilder::endpoint)
+/// uses, with the environment read through `lookup`: `CLARIFAI_API_BASE` (a URL) wins over
+/// `CLARIFAI_GRPC_BASE` (a host, TLS on 443), and without either it is [`DEFAULT_ENDPOINT`].
+#[doc(hidden)]
+pub fn endpoint_from_env(lookup: impl Fn(&str) -> Option<String>) -> String {
+    if let Some(url) = lookup("CLARIFAI_API_BASE").filter(|v| !v.trim().is_empty()) {
+        return url.trim().to_owned();
+    }
+    if let Some(host) = lookup("CLARIFAI_GRPC_BASE").filter(|v| !v.trim().is_empty()) {
+        let host = host.trim();
+        return if host.contains("://") {
+            host.to_owned()
+        } else {
+            format!("https://{host}")
+        };
+    }
+    DEFAULT_ENDPOINT.to_owned()
+}
+
+/// A checked endpoint: scheme, host and port only.
+pub(super) struct Target {
+    pub(super) uri: Uri,
+    /// The host without IPv6 brackets, as TLS names it.
+    pub(super) host: String,
+    pub(super) tls: bool,
+}
+
+/// Checks an endpoint as given (a URL, or a bare `host[:port]` meaning TLS), refusing plaintext
+/// to anything but loopback unless `allow_insecure`.
+pub(super) fn parse_endpoint(raw: &str, allow_insecure: bool) -> Result<Target, Error> {
+    let invalid = |reason: &str| Error::InvalidEndpoint {
+        endpoint: raw.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err(invalid("is empty"));
+    }
+    let with_scheme = if trimmed.contains("://") {
+        trimmed.to_owned()
+    } else {
+        format!("https://{trimmed}")
+    };
+    let uri: Uri = with_scheme
+        .parse()
+        .map_err(|e: http::uri::InvalidUri| invalid(&format!("not a URL ({e})")))?;
+    let tls = match uri.scheme_str() {
+        Some("https") => true,
+        Some("http") => false,
+        _ => return Err(invalid("the scheme must be https:// or http://")),
+    };
+    let host = uri
+        .host()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| invalid("has no host"))?
+        .to_owned();
+    if uri.path() != "/" && !uri.path().is_empty() || uri.query().is_some() {
+        return Err(invalid(
+            "a gRPC endpoint has no path or query: give scheme, host and port only",
+        ));
+    }
+    let authority = uri.authority().map(|a| a.as_str()).unwrap_or("");
+    let after_host = authority.rsplit(']').next().unwrap_or("");
+    if uri.port_u16().is_none() && after_host.contains(':') {
+        return Err(invalid("the port is not a number from 0 to 65535"));
+    }
+    let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
+    if !tls && !allow_insecure && !is_loopback(&host) {
+        return Err(invalid(
+            "plaintext http:// to a host that is not loopback would send credentials in the clear; \
+             use https://, or opt in with ClientBuilder::allow_insecure(true)",
+        ));
+    }
+    let scheme = if tls { "https" } else { "http" };
+    let uri = format!("{scheme}://{host}:{port}")
+        .parse()
+        .map_err(|e: http::uri::InvalidUri| invalid(&e.to_string()))?;
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    Ok(Target { uri, host, tls })
+}
+
+fn is_loopback(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// rustls for `host`, trusting the roots the features name plus `ca_pem`.
+#[cfg(any(feature = "tls-ring", feature = "tls-aws-lc"))]
+pub(super) fn configure_tls(
+    endpoint: Endpoint,
+    host: &str,
+    ca_pem: &[Vec<u8>],
+) -> Result<Endpoint, String> {
+    use tonic::transport::{Certificate, ClientTlsConfig};
+    #[allow(unused_mut)]
+    let mut tls = ClientTlsConfig::new().domain_name(host.to_owned());
+    #[cfg(feature = "tls-native-roots")]
+    {
+        tls = tls.with_native_roots();
+    }
+    #[cfg(feature = "tls-webpki-roots")]
+    {
+        tls = tls.with_webpki_roots();
+    }
+    for pem in ca_pem {
+        tls = tls.ca_certificate(Certificate::from_pem(pem));
+    }
+    endpoint
+        .tls_config(tls)
+        .map_err(|e| format!("TLS setup failed: {e}"))
+}
+
+/// Without a TLS feature, `https://` cannot work: say which feature to enable.
+#[cfg(not(any(feature = "tls-ring", feature = "tls-aws-lc")))]
+pub(super) fn configure_tls(_: Endpoint, _: &str, _: &[Vec<u8>]) -> Result<Endpoint, String> {
+    Err("https:// needs TLS, and this build has none: enable the `tls-ring` or `tls-aws-lc` feature".into())
+}

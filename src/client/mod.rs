@@ -1,0 +1,238 @@
+//! [`ClarifaiClient`]: the generated client with credentials, `user_app_id` filling, deadlines,
+//! retries, Clarifai's in-band status turned into [`Error`], pagination and streaming helpers.
+//!
+//! A call travels through these files in order: [`builder`] made the client and its channel
+//! (with [`endpoint`] checking where it goes); [`call`] prepares the request (credentials, the
+//! PAT-only check, `user_app_id`) and runs the attempts that [`crate::retry`] decides, each
+//! bounded by [`deadline`]; [`stream`] and [`paginate`] build the streaming and paging calls on
+//! the same pieces.
+
+mod builder;
+mod call;
+mod deadline;
+mod endpoint;
+mod paginate;
+mod stream;
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_core::Stream;
+use http::HeaderValue;
+use tonic::codec::CompressionEncoding;
+use tonic::transport::Channel;
+
+use crate::api::v2_client::V2Client;
+use crate::intercept::{AuthInterceptor, AuthService, CredentialSource};
+use crate::{Credentials, Error, RetryPolicy, RotatingCredentials};
+
+pub use builder::ClientBuilder;
+pub use endpoint::endpoint_from_env;
+
+/// The default endpoint: Clarifai's public API, over TLS.
+pub const DEFAULT_ENDPOINT: &str = "https://api.clarifai.com:443";
+/// The default cap on a message's size, each way: 1 GiB, as in Clarifai's Python client.
+pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 1 << 30;
+/// The default per-call deadline.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+/// The default page size of the `list_*_stream` helpers when the request leaves `per_page` at 0.
+pub const DEFAULT_PAGE_SIZE: u32 = 100;
+
+/// A stream of responses, each checked for Clarifai's in-band status.
+pub type ResponseStream<T> = Pin<Box<dyn Stream<Item = Result<T, Error>> + Send + 'static>>;
+
+/// The generated client with credentials applied, as [`ClarifaiClient::v2`] gives it.
+pub type InterceptedV2Client = V2Client<AuthService<Channel>>;
+
+/// A client for the Clarifai V2 API. Cheap to clone (one shared HTTP/2 channel); `Send + Sync`.
+///
+/// Every rpc has a named method (`post_model_outputs`, `list_models`, `generate_model_outputs`,
+/// ...) taking the request message, or a `tonic::Request` of it to set metadata, a timeout
+/// (`set_timeout`), a [`RetryPolicy`] or other [`Credentials`] (in its extensions) for that one call.
+#[derive(Clone)]
+pub struct ClarifaiClient {
+    grpc: call::Grpc,
+    channel: Channel,
+    interceptor: AuthInterceptor,
+    config: Arc<Config>,
+}
+
+/// The client's settings, shared by its clones.
+#[derive(Clone)]
+struct Config {
+    timeout: Option<Duration>,
+    /// `timeout` as a `grpc-timeout` value, formatted once.
+    timeout_header: Option<HeaderValue>,
+    retry: RetryPolicy,
+    max_decoding: usize,
+    max_encoding: usize,
+    page_size: u32,
+    #[cfg_attr(not(feature = "gzip"), allow(dead_code))]
+    gzip: bool,
+    /// The slot behind fixed credentials, so that `rotate_credentials` can reach it.
+    rotating: Option<RotatingCredentials>,
+}
+
+impl Config {
+    /// The message limits and compression, for both clients that take them.
+    fn tune<C: Tunable>(&self, client: C) -> C {
+        let client = client.limits(self.max_decoding, self.max_encoding);
+        #[cfg(feature = "gzip")]
+        if self.gzip {
+            return client.compressed(CompressionEncoding::Gzip);
+        }
+        client
+    }
+}
+
+/// The settings that tonic's raw `Grpc` and the generated `V2Client` both take, under the
+/// same names but with no trait of tonic's in common.
+trait Tunable: Sized {
+    fn limits(self, decoding: usize, encoding: usize) -> Self;
+    #[cfg_attr(not(feature = "gzip"), allow(dead_code))]
+    fn compressed(self, encoding: CompressionEncoding) -> Self;
+}
+
+impl Tunable for call::Grpc {
+    fn limits(self, decoding: usize, encoding: usize) -> Self {
+        self.max_decoding_message_size(decoding)
+            .max_encoding_message_size(encoding)
+    }
+    fn compressed(self, encoding: CompressionEncoding) -> Self {
+        self.send_compressed(encoding).accept_compressed(encoding)
+    }
+}
+
+impl Tunable for InterceptedV2Client {
+    fn limits(self, decoding: usize, encoding: usize) -> Self {
+        self.max_decoding_message_size(decoding)
+            .max_encoding_message_size(encoding)
+    }
+    fn compressed(self, encoding: CompressionEncoding) -> Self {
+        self.send_compressed(encoding).accept_compressed(encoding)
+    }
+}
+
+impl std::fmt::Debug for ClarifaiClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClarifaiClient")
+            .field("credentials", &self.interceptor)
+            .field("timeout", &self.config.timeout)
+            .field("retry", &self.config.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+/// # Making a client
+impl ClarifaiClient {
+    /// A builder with the defaults.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client over a channel you built (your own tower stack, an in-memory transport, ...),
+    /// with default settings otherwise.
+    pub fn from_channel(channel: Channel, credentials: Credentials) -> Self {
+        ClientBuilder::default().finish(channel, CredentialSource::Fixed(credentials))
+    }
+
+    /// [`ClarifaiClient::from_channel`] with the builder's other settings (timeouts, retries,
+    /// limits); its endpoint and TLS settings are ignored.
+    pub fn from_channel_with(channel: Channel, builder: ClientBuilder) -> Result<Self, Error> {
+        let source = builder.credential_source()?;
+        Ok(builder.finish(channel, source))
+    }
+
+    fn assemble(channel: Channel, source: CredentialSource, mut config: Config) -> Self {
+        // Keep a handle on rotating credentials so that `rotate_credentials` can reach them.
+        let source = match source {
+            CredentialSource::Fixed(c) => {
+                let slot = RotatingCredentials::new(c);
+                config.rotating = Some(slot.clone());
+                CredentialSource::Provider(Arc::new(slot))
+            }
+            other => other,
+        };
+        let interceptor = AuthInterceptor::with_source(source);
+        let grpc = config.tune(tonic::client::Grpc::new(AuthService::new(
+            channel.clone(),
+            interceptor.clone(),
+        )));
+        ClarifaiClient {
+            grpc,
+            channel,
+            interceptor,
+            config: Arc::new(config),
+        }
+    }
+
+    /// The generated `V2Client`, with the credentials interceptor and this client's message
+    /// limits, but nothing else: responses come back unchecked, `user_app_id` is not filled, and
+    /// nothing is retried.
+    pub fn v2(&self) -> InterceptedV2Client {
+        self.config.tune(V2Client::new(AuthService::new(
+            self.channel.clone(),
+            self.interceptor.clone(),
+        )))
+    }
+
+    /// The underlying HTTP/2 channel, without the credentials interceptor: for a raw
+    /// `V2Client::new(client.channel())` on the same connection, or for other gRPC services
+    /// behind the same endpoint.
+    pub fn channel(&self) -> Channel {
+        self.channel.clone()
+    }
+
+    /// The credentials calls use now.
+    pub fn credentials(&self) -> Credentials {
+        self.interceptor.source().current()
+    }
+
+    /// Replaces the credentials for every call that starts from now on, in this client and its
+    /// clones. Returns `false` (and changes nothing) when the client was built with your own
+    /// [`CredentialProvider`](crate::CredentialProvider): rotate through it
+    /// instead.
+    pub fn rotate_credentials(&self, credentials: Credentials) -> bool {
+        match &self.config.rotating {
+            Some(slot) => {
+                slot.rotate(credentials);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// A client sharing this one's connection, with other credentials.
+    pub fn with_credentials(&self, credentials: Credentials) -> Self {
+        let config = Config {
+            rotating: None,
+            ..(*self.config).clone()
+        };
+        Self::assemble(
+            self.channel.clone(),
+            CredentialSource::Fixed(credentials),
+            config,
+        )
+    }
+}
+
+/// Anything a named method accepts: a request message, or a `tonic::Request` of one.
+pub trait IntoCall<T> {
+    /// Wraps it as a `tonic::Request`.
+    fn into_call(self) -> tonic::Request<T>;
+}
+
+impl<T> IntoCall<T> for T {
+    fn into_call(self) -> tonic::Request<T> {
+        tonic::Request::new(self)
+    }
+}
+
+impl<T> IntoCall<T> for tonic::Request<T> {
+    fn into_call(self) -> tonic::Request<T> {
+        self
+    }
+}
+
+include!(concat!(env!("OUT_DIR"), "/client_methods.rs"));

@@ -1,0 +1,139 @@
+//! Bidi and client streams: `user_app_id` filled on every outgoing message, every response
+//! checked. They are not retried: their input cannot be replayed.
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use futures_core::Stream;
+use futures_util::StreamExt;
+use tonic::codegen::http::uri::PathAndQuery;
+use tracing::Instrument;
+
+use super::call::{call_span, checked, decode_checked, fill_user_app_id, ready};
+use super::deadline::timed;
+use super::{ClarifaiClient, ResponseStream};
+use crate::Error;
+use crate::accessors::UserAppScoped;
+use crate::codec::{RawCodec, SharedMessage};
+use crate::intercept::check_pat_only;
+use crate::rpc::{BidiStreamingRpc, ClientStreamingRpc, Rpc};
+
+/// Where the outgoing half of a stream leaves the error that stopped it, for the caller's side.
+type Failure = Arc<Mutex<Option<Error>>>;
+
+impl ClarifaiClient {
+    /// Calls a bidi-streaming rpc: `user_app_id` is filled on every outgoing message, every
+    /// response is checked. Not retried (the input cannot be replayed). If a message needs an app
+    /// the credentials lack, sending stops there and the response stream ends with
+    /// [`Error::MissingAppId`].
+    pub async fn streaming<R: BidiStreamingRpc, S>(
+        &self,
+        requests: S,
+    ) -> Result<ResponseStream<R::Response>, Error>
+    where
+        S: Stream<Item = R::Request> + Send + 'static,
+    {
+        let rpc = R::INFO.name;
+        let (outgoing, failure) = self.outgoing::<R, S>(requests)?;
+        let request = tonic::Request::new(outgoing);
+        let mut grpc = self.grpc.clone();
+        let timeout = self.config.timeout;
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let start = async move {
+            ready(&mut grpc, rpc).await?;
+            grpc.streaming(request, PathAndQuery::from_static(R::INFO.path), RawCodec)
+                .await
+                .map_err(|s| Error::from_status(rpc, s))
+        };
+        let span = call_span(R::INFO);
+        let started = timed(rpc, timeout, deadline, start)
+            .instrument(span.clone())
+            .await;
+        record_start(&span, &started);
+        let stream = started?.into_inner();
+        let tail = futures_util::stream::once(async move { take(&failure) })
+            .filter_map(|e| async move { e.map(Err) });
+        Ok(Box::pin(checked(rpc, stream).chain(tail)))
+    }
+
+    /// Calls a client-streaming rpc, with `user_app_id` filled on every outgoing message.
+    pub async fn client_streaming<R: ClientStreamingRpc, S>(
+        &self,
+        requests: S,
+    ) -> Result<R::Response, Error>
+    where
+        S: Stream<Item = R::Request> + Send + 'static,
+    {
+        let rpc = R::INFO.name;
+        let (outgoing, failure) = self.outgoing::<R, S>(requests)?;
+        let mut grpc = self.grpc.clone();
+        let span = call_span(R::INFO);
+        let response = async {
+            ready(&mut grpc, rpc).await?;
+            grpc.client_streaming(
+                tonic::Request::new(outgoing),
+                PathAndQuery::from_static(R::INFO.path),
+                RawCodec,
+            )
+            .await
+            .map_err(|s| Error::from_status(rpc, s))
+        }
+        .instrument(span.clone())
+        .await;
+        record_start(&span, &response);
+        if let Some(e) = take(&failure) {
+            return Err(e);
+        }
+        decode_checked(rpc, response?.into_inner())
+    }
+
+    /// The outgoing half of a client or bidi stream, with `user_app_id` filled per message.
+    fn outgoing<R: Rpc, S>(
+        &self,
+        requests: S,
+    ) -> Result<(impl Stream<Item = SharedMessage> + Send + 'static, Failure), Error>
+    where
+        S: Stream<Item = R::Request> + Send + 'static,
+    {
+        let creds = self.credentials();
+        check_pat_only(R::INFO, &creds)?;
+        let failure: Failure = Arc::new(Mutex::new(None));
+        let slot = failure.clone();
+        let outgoing = requests
+            .map(move |mut message| {
+                let filled = fill_user_app_id(R::INFO, &creds, message.user_app_id_mut());
+                filled.map(|()| Arc::new(message) as SharedMessage)
+            })
+            .take_while(move |item| {
+                // fill_user_app_id fails only with MissingAppId, which cannot be cloned out of
+                // the borrowed item; it is rebuilt for the response stream's last item.
+                if item.is_err()
+                    && let Ok(mut f) = slot.lock()
+                {
+                    *f = Some(Error::MissingAppId { rpc: R::INFO.name });
+                }
+                futures_util::future::ready(item.is_ok())
+            })
+            .filter_map(|item| futures_util::future::ready(item.ok()));
+        Ok((outgoing, failure))
+    }
+}
+
+/// The error the outgoing half stopped on, if any.
+fn take(failure: &Failure) -> Option<Error> {
+    failure.lock().ok().and_then(|mut f| f.take())
+}
+
+/// Records on a stream's span how its start ended.
+fn record_start<T>(span: &tracing::Span, started: &Result<T, Error>) {
+    if span.is_disabled() {
+        return;
+    }
+    match started {
+        Ok(_) => span.record("rpc.grpc.status_code", 0),
+        Err(Error::Grpc { status, .. }) => {
+            span.record("rpc.grpc.status_code", status.code() as i32)
+        }
+        Err(_) => span,
+    };
+}

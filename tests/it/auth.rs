@@ -10,40 +10,41 @@ use clarifai_tonic::{
 };
 use futures_util::StreamExt;
 
+use crate::fixture::{Fixture, outputs, status, stream_all, success};
+
 const PREFIX: &str = concat!("rust-clarifai-tonic-", env!("CARGO_PKG_VERSION"));
 
-fn ok_status() -> Option<api::status::Status> {
-    Some(api::status::Status {
-        code: StatusCode::Success as i32,
-        ..Default::default()
-    })
-}
-
-fn outputs() -> api::MultiOutputResponse {
-    api::MultiOutputResponse {
-        status: ok_status(),
-        ..Default::default()
-    }
-}
-
+/// MockV2 answering every rpc these tests call with SUCCESS.
 async fn mock() -> MockV2 {
     let mock = MockV2::start().await.unwrap();
-    mock.respond::<rpc::PostModelOutputs>(outputs());
+    mock.respond::<rpc::PostModelOutputs>(done());
     mock.respond::<rpc::ListApps>(api::MultiAppResponse {
-        status: ok_status(),
+        status: success(),
         ..Default::default()
     });
     mock.respond::<rpc::PostApps>(api::MultiAppResponse {
-        status: ok_status(),
+        status: success(),
         ..Default::default()
     });
     mock.on_server_stream::<rpc::GenerateModelOutputs, _, _>(|_| {
-        futures_util::stream::iter([Ok(outputs()), Ok(outputs())])
+        futures_util::stream::iter([Ok(done()), Ok(done())])
     });
     mock.on_bidi::<rpc::StreamModelOutputs, _, _>(|req| {
-        req.into_inner().map(|m| m.map(|_| outputs()))
+        req.into_inner().map(|m| m.map(|_| done()))
     });
     mock
+}
+
+/// [`mock`], and a client for it with `credentials`.
+async fn served(credentials: Credentials) -> (MockV2, ClarifaiClient) {
+    let mock = mock().await;
+    let client = Fixture::new().credentials(credentials).client(mock.url());
+    (mock, client)
+}
+
+/// A predict response with no outputs.
+fn done() -> api::MultiOutputResponse {
+    outputs(&[], StatusCode::Success)
 }
 
 fn ids(user: &str, app: &str) -> Option<api::UserAppIdSet> {
@@ -62,10 +63,7 @@ fn predict() -> api::PostModelOutputsRequest {
 
 #[tokio::test]
 async fn pat_sends_key_header_and_fills_user_app_id() {
-    let mock = mock().await;
-    let client = mock
-        .client(Credentials::pat("pat-secret-1", "me", "my-app").unwrap())
-        .unwrap();
+    let (mock, client) = served(Credentials::pat("pat-secret-1", "me", "my-app").unwrap()).await;
     client.post_model_outputs(predict()).await.unwrap();
     let call = &mock.calls_to::<rpc::PostModelOutputs>()[0];
     assert_eq!(call.header("authorization"), Some("Key pat-secret-1"));
@@ -78,10 +76,7 @@ async fn pat_sends_key_header_and_fills_user_app_id() {
 
 #[tokio::test]
 async fn api_key_sends_key_header_and_leaves_user_app_id_empty() {
-    let mock = mock().await;
-    let client = mock
-        .client(Credentials::api_key("app-key-2").unwrap())
-        .unwrap();
+    let (mock, client) = served(Credentials::api_key("app-key-2").unwrap()).await;
     client.post_model_outputs(predict()).await.unwrap();
     let call = &mock.calls()[0];
     assert_eq!(call.header("authorization"), Some("Key app-key-2"));
@@ -95,10 +90,7 @@ async fn api_key_sends_key_header_and_leaves_user_app_id_empty() {
 
 #[tokio::test]
 async fn session_token_uses_its_own_header() {
-    let mock = mock().await;
-    let client = mock
-        .client(Credentials::session_token("sess-3", "me", "app").unwrap())
-        .unwrap();
+    let (mock, client) = served(Credentials::session_token("sess-3", "me", "app").unwrap()).await;
     client.post_model_outputs(predict()).await.unwrap();
     let call = &mock.calls()[0];
     assert_eq!(call.header("x-clarifai-session-token"), Some("sess-3"));
@@ -113,10 +105,7 @@ async fn session_token_uses_its_own_header() {
 
 #[tokio::test]
 async fn callers_user_app_id_is_never_overwritten() {
-    let mock = mock().await;
-    let client = mock
-        .client(Credentials::pat("pat", "me", "my-app").unwrap())
-        .unwrap();
+    let (mock, client) = served(Credentials::pat("pat", "me", "my-app").unwrap()).await;
     let request = api::PostModelOutputsRequest {
         user_app_id: ids("clarifai", "main"),
         ..predict()
@@ -128,10 +117,7 @@ async fn callers_user_app_id_is_never_overwritten() {
 
 #[tokio::test]
 async fn streams_fill_user_app_id_on_every_message() {
-    let mock = mock().await;
-    let client = mock
-        .client(Credentials::pat("pat", "me", "my-app").unwrap())
-        .unwrap();
+    let (mock, client) = served(Credentials::pat("pat", "me", "my-app").unwrap()).await;
 
     let items: Vec<_> = client
         .generate_model_outputs(predict())
@@ -153,7 +139,7 @@ async fn streams_fill_user_app_id_on_every_message() {
         },
         predict(),
     ];
-    let responses = crate::stream_all(&client, outgoing).await;
+    let responses = stream_all(&client, outgoing).await;
     assert_eq!(responses.len(), 3);
     assert!(responses.iter().all(Result::is_ok));
     let call = &mock.calls_to::<rpc::StreamModelOutputs>()[0];
@@ -175,10 +161,7 @@ async fn streams_fill_user_app_id_on_every_message() {
 
 #[tokio::test]
 async fn one_request_can_override_the_credentials() {
-    let mock = mock().await;
-    let client = mock
-        .client(Credentials::pat("pat-default", "me", "app").unwrap())
-        .unwrap();
+    let (mock, client) = served(Credentials::pat("pat-default", "me", "app").unwrap()).await;
 
     // By header: the caller's value is kept, and its user_app_id is not touched.
     let mut request = tonic::Request::new(predict());
@@ -239,44 +222,46 @@ async fn one_request_can_override_the_credentials() {
     );
 }
 
+/// Starts a predict call through `client` in a task, then waits (at most 200 polls 5 ms apart)
+/// until `mock` has seen `calls` calls.
+async fn call_until_seen(
+    client: &ClarifaiClient,
+    mock: &MockV2,
+    calls: usize,
+) -> tokio::task::JoinHandle<Result<api::MultiOutputResponse, Error>> {
+    let task = tokio::spawn({
+        let client = client.clone();
+        async move { client.post_model_outputs(predict()).await }
+    });
+    for _ in 0..200 {
+        if mock.call_count() == calls {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    task
+}
+
 #[tokio::test]
 async fn rotation_applies_to_calls_that_start_after_it() {
-    let mock = MockV2::start().await.unwrap();
+    let (mock, client) = Fixture::new()
+        .credentials(Credentials::pat("old-pat", "me", "app").unwrap())
+        .start()
+        .await;
     let gate = Arc::new(tokio::sync::Notify::new());
     let release = gate.clone();
     mock.on::<rpc::PostModelOutputs, _, _>(move |_| {
         let gate = gate.clone();
         async move {
             gate.notified().await;
-            Ok(outputs())
+            Ok(done())
         }
-    });
-    let client = mock
-        .client(Credentials::pat("old-pat", "me", "app").unwrap())
-        .unwrap();
-    let in_flight = tokio::spawn({
-        let client = client.clone();
-        async move { client.post_model_outputs(predict()).await }
     });
     // Wait until the first call has reached the server.
-    for _ in 0..200 {
-        if mock.call_count() == 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    let in_flight = call_until_seen(&client, &mock, 1).await;
     assert_eq!(mock.call_count(), 1);
     assert!(client.rotate_credentials(Credentials::pat("new-pat", "me", "app2").unwrap()));
-    let second = tokio::spawn({
-        let client = client.clone();
-        async move { client.post_model_outputs(predict()).await }
-    });
-    for _ in 0..200 {
-        if mock.call_count() == 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    let second = call_until_seen(&client, &mock, 2).await;
     release.notify_waiters();
     in_flight.await.unwrap().unwrap();
     second.await.unwrap().unwrap();
@@ -317,10 +302,7 @@ async fn a_provider_is_asked_on_every_call() {
 
 #[tokio::test]
 async fn api_key_cannot_call_pat_only_rpcs_and_nothing_is_sent() {
-    let mock = mock().await;
-    let client = mock
-        .client(Credentials::api_key("app-key").unwrap())
-        .unwrap();
+    let (mock, client) = served(Credentials::api_key("app-key").unwrap()).await;
     let err = client
         .post_apps(api::PostAppsRequest::default())
         .await
@@ -427,10 +409,7 @@ async fn the_interceptor_and_the_service_work_on_your_own_channel() {
 
 #[tokio::test]
 async fn pat_without_app_works_for_user_level_rpcs_only() {
-    let mock = mock().await;
-    let client = mock
-        .client(Credentials::pat("pat", "me", "").unwrap())
-        .unwrap();
+    let (mock, client) = served(Credentials::pat("pat", "me", "").unwrap()).await;
     client
         .list_apps(api::ListAppsRequest::default())
         .await
@@ -468,7 +447,7 @@ async fn pat_without_app_works_for_user_level_rpcs_only() {
         },
         predict(),
     ];
-    let items = crate::stream_all(&client, outgoing).await;
+    let items = stream_all(&client, outgoing).await;
     assert_eq!(items.len(), 2, "{items:?}");
     assert!(items[0].is_ok());
     assert!(
@@ -490,10 +469,7 @@ async fn pat_without_app_works_for_user_level_rpcs_only() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_concurrent_calls_all_carry_the_header() {
-    let mock = mock().await;
-    let client = mock
-        .client(Credentials::pat("pat-concurrent", "me", "app").unwrap())
-        .unwrap();
+    let (mock, client) = served(Credentials::pat("pat-concurrent", "me", "app").unwrap()).await;
     let tasks: Vec<_> = (0..1000)
         .map(|i| {
             let client = client.clone();
@@ -614,10 +590,7 @@ fn debug_and_display_never_show_the_secret() {
 
 #[tokio::test]
 async fn client_debug_never_shows_the_secret() {
-    let mock = mock().await;
-    let client = mock
-        .client(Credentials::pat(SECRET, "me", "app").unwrap())
-        .unwrap();
+    let (mock, client) = served(Credentials::pat(SECRET, "me", "app").unwrap()).await;
     let shown = format!("{client:?} {:?}", client.v2());
     assert!(!shown.contains(SECRET), "{shown}");
     // The header value is marked sensitive, so http's Debug hides it too.
@@ -923,18 +896,11 @@ fn tracing_output_never_shows_the_secret() {
             .build()
             .unwrap();
         runtime.block_on(async {
-            let mock = mock().await;
+            let (mock, client) = served(Credentials::pat(SECRET, "me", "app").unwrap()).await;
             mock.respond::<rpc::ListModels>(api::MultiModelResponse {
-                status: Some(api::status::Status {
-                    code: StatusCode::ConnKeyInvalid as i32,
-                    description: "API key not found".into(),
-                    ..Default::default()
-                }),
+                status: status(StatusCode::ConnKeyInvalid, "API key not found"),
                 ..Default::default()
             });
-            let client = mock
-                .client(Credentials::pat(SECRET, "me", "app").unwrap())
-                .unwrap();
             client.post_model_outputs(predict()).await.unwrap();
             let err = client
                 .list_models(api::ListModelsRequest::default())

@@ -11,6 +11,8 @@ use clarifai_tonic::mock::MockV2;
 use clarifai_tonic::rpc::{self, AuthType, Streaming};
 use futures_util::StreamExt;
 
+use crate::fixture::{Fixture, outputs, stream_all, success};
+
 /// The rpc names, read straight from the vendored service.proto.
 fn rpcs_in_proto() -> BTreeSet<String> {
     let path = concat!(
@@ -177,22 +179,9 @@ fn predict_request(model: &str) -> api::PostModelOutputsRequest {
     }
 }
 
-fn success() -> Option<api::status::Status> {
-    Some(api::status::Status {
-        code: StatusCode::Success as i32,
-        ..Default::default()
-    })
-}
-
+/// A predict response with the one output `{model}-{n}`.
 fn output_for(model: &str, n: usize) -> api::MultiOutputResponse {
-    api::MultiOutputResponse {
-        status: success(),
-        outputs: vec![api::Output {
-            id: format!("{model}-{n}"),
-            ..Default::default()
-        }],
-        ..Default::default()
-    }
+    outputs(&[&format!("{model}-{n}")], StatusCode::Success)
 }
 
 /// Registers the four rpcs the raw-client tests use.
@@ -309,7 +298,7 @@ async fn raw_client_streams_both_ways() {
 /// `u32::MAX`, and the new `Status.http_status_code` and `Output.cached_tokens`.
 #[tokio::test]
 async fn the_rpcs_and_fields_of_the_current_api_reach_the_mock_and_back() {
-    let mock = MockV2::start().await.unwrap();
+    let (mock, client) = Fixture::new().start().await;
     let far = u64::from(u32::MAX) + 7;
     mock.on_server_stream::<rpc::StreamAnnotations, _, _>(move |req| {
         let req = req.into_inner();
@@ -339,11 +328,6 @@ async fn the_rpcs_and_fields_of_the_current_api_reach_the_mock_and_back() {
             ..Default::default()
         })
     });
-    let client = clarifai_tonic::ClarifaiClient::builder()
-        .endpoint(mock.url())
-        .credentials(clarifai_tonic::Credentials::pat("pat", "me", "app").unwrap())
-        .build()
-        .unwrap();
 
     let items: Vec<_> = client
         .stream_annotations(api::StreamAnnotationsRequest {
@@ -416,17 +400,14 @@ fn calls_fit_in_a_2_mib_stack() {
                 .build()
                 .unwrap();
             runtime.block_on(async {
-                let mock = MockV2::start().await.unwrap();
+                let (mock, client) = Fixture::new().start().await;
                 serve(&mock);
-                let client = mock
-                    .client(clarifai_tonic::Credentials::pat("pat", "me", "app").unwrap())
-                    .unwrap();
                 let response = client
                     .post_model_outputs(predict_request("general"))
                     .await
                     .unwrap();
                 assert_eq!(response.outputs[0].id, "general-0");
-                let got = crate::stream_all(&client, ["x", "y"].map(predict_request).into()).await;
+                let got = stream_all(&client, ["x", "y"].map(predict_request).into()).await;
                 assert_eq!(got.len(), 2);
                 assert!(got.iter().all(Result::is_ok));
                 let mut raw = raw_client(&mock).await;

@@ -1,0 +1,136 @@
+//! The shared setup: a MockV2 with a ClarifaiClient pointed at it ([`Fixture`]), the response
+//! builders, and the helpers more than one test module uses.
+
+use std::time::Duration;
+
+use clarifai_tonic::api::{self, status::StatusCode};
+use clarifai_tonic::mock::MockV2;
+use clarifai_tonic::{ClarifaiClient, ClientBuilder, Credentials, Error, RetryPolicy};
+use futures_util::StreamExt;
+
+/// How a test's ClarifaiClient is built: `Credentials::pat("pat", "me", "app")` and otherwise the
+/// builder's defaults unless a knob says else. [`start`](Self::start) starts a MockV2 and points
+/// the client at it.
+///
+/// ```ignore
+/// let (mock, client) = Fixture::new().start().await;
+/// let (mock, client) = Fixture::fast().retry(policy).start().await;
+/// ```
+pub struct Fixture(ClientBuilder);
+
+impl Fixture {
+    /// A PAT for user `me` and app `app`, every other setting the builder's default.
+    pub fn new() -> Self {
+        Fixture(
+            ClarifaiClient::builder().credentials(Credentials::pat("pat", "me", "app").unwrap()),
+        )
+    }
+
+    /// [`new`](Self::new) with [`fast_retries`] and a 10 s timeout: what the retry, status,
+    /// stream, pagination and load tests share.
+    pub fn fast() -> Self {
+        Self::new()
+            .retry(fast_retries())
+            .timeout(Duration::from_secs(10))
+    }
+
+    /// Other credentials.
+    pub fn credentials(self, credentials: Credentials) -> Self {
+        self.with(|b| b.credentials(credentials))
+    }
+
+    /// Another retry policy.
+    pub fn retry(self, policy: RetryPolicy) -> Self {
+        self.with(|b| b.retry_policy(policy))
+    }
+
+    /// Another default deadline.
+    pub fn timeout(self, timeout: Duration) -> Self {
+        self.with(|b| b.timeout(timeout))
+    }
+
+    /// Any other builder setting.
+    pub fn with(self, f: impl FnOnce(ClientBuilder) -> ClientBuilder) -> Self {
+        Fixture(f(self.0))
+    }
+
+    /// The client, for the server at `url`.
+    pub fn client(self, url: impl Into<String>) -> ClarifaiClient {
+        self.0
+            .endpoint(url)
+            .build()
+            .expect("the test client builds")
+    }
+
+    /// Starts a MockV2 (no handlers yet) and builds the client for it.
+    pub async fn start(self) -> (MockV2, ClarifaiClient) {
+        let mock = MockV2::start().await.expect("MockV2 starts");
+        let client = self.client(mock.url());
+        (mock, client)
+    }
+}
+
+/// The default policy with 5-20 ms backoffs, so that retried tests stay quick.
+pub fn fast_retries() -> RetryPolicy {
+    RetryPolicy::default().backoff(Duration::from_millis(5), Duration::from_millis(20))
+}
+
+/// An in-band status `code` with `description`, and `req-123` as its request id.
+pub fn status(code: StatusCode, description: &str) -> Option<api::status::Status> {
+    Some(api::status::Status {
+        code: code as i32,
+        description: description.into(),
+        req_id: "req-123".into(),
+        ..Default::default()
+    })
+}
+
+/// An in-band SUCCESS.
+pub fn success() -> Option<api::status::Status> {
+    status(StatusCode::Success, "Ok")
+}
+
+/// A predict response with one output per id, under `status(code, "done")`.
+pub fn outputs(ids: &[&str], code: StatusCode) -> api::MultiOutputResponse {
+    api::MultiOutputResponse {
+        status: status(code, "done"),
+        outputs: ids
+            .iter()
+            .map(|id| api::Output {
+                id: (*id).into(),
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    }
+}
+
+/// Sends `messages` on the StreamModelOutputs bidi stream through `client` and collects every
+/// response item, errors included.
+pub async fn stream_all(
+    client: &ClarifaiClient,
+    messages: Vec<api::PostModelOutputsRequest>,
+) -> Vec<Result<api::MultiOutputResponse, Error>> {
+    client
+        .stream_model_outputs(futures_util::stream::iter(messages))
+        .await
+        .expect("the stream starts")
+        .collect()
+        .await
+}
+
+/// Parses a `grpc-timeout` header value.
+pub fn grpc_timeout(value: &str) -> Duration {
+    let (n, unit) = value.split_at(value.len() - 1);
+    assert!(n.len() <= 8, "at most 8 digits: {value}");
+    let n: u64 = n.parse().expect(value);
+    match unit {
+        "H" => Duration::from_secs(n * 3600),
+        "M" => Duration::from_secs(n * 60),
+        "S" => Duration::from_secs(n),
+        "m" => Duration::from_millis(n),
+        "u" => Duration::from_micros(n),
+        "n" => Duration::from_nanos(n),
+        _ => panic!("unit of {value}"),
+    }
+}

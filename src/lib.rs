@@ -173,7 +173,7 @@ pub use accessors::{ClarifaiResponse, Paged, UserAppScoped};
 pub use client::endpoint_from_env;
 pub use client::{
     ClarifaiClient, ClientBuilder, DEFAULT_ENDPOINT, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_PAGE_SIZE,
-    DEFAULT_TIMEOUT, InterceptedV2Client, IntoCall, ResponseStream,
+    DEFAULT_TIMEOUT, InterceptedV2Client, ResponseStream,
 };
 pub use credentials::{CredentialKind, CredentialProvider, Credentials, RotatingCredentials};
 pub use error::{ClarifaiCode, ClarifaiError, Error};

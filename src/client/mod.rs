@@ -217,22 +217,7 @@ impl ClarifaiClient {
     }
 }
 
-/// Anything a named method accepts: a request message, or a `tonic::Request` of one.
-pub trait IntoCall<T> {
-    /// Wraps it as a `tonic::Request`.
-    fn into_call(self) -> tonic::Request<T>;
-}
-
-impl<T> IntoCall<T> for T {
-    fn into_call(self) -> tonic::Request<T> {
-        tonic::Request::new(self)
-    }
-}
-
-impl<T> IntoCall<T> for tonic::Request<T> {
-    fn into_call(self) -> tonic::Request<T> {
-        self
-    }
-}
-
+// The named methods, one `impl` block per API domain. Each takes anything that is
+// `tonic::IntoRequest` of its request: the message itself, or a `tonic::Request` of it carrying
+// metadata, a timeout, or a `RetryPolicy` / `Credentials` in its extensions.
 include!(concat!(env!("OUT_DIR"), "/client_methods.rs"));

@@ -2,7 +2,7 @@
 //! `client.post_model_outputs`, on the same MockV2 over loopback; and PostInputs round trips of
 //! 1 MiB and 16 MiB image payloads.
 //!
-//!     cargo bench --bench unary
+//!     cargo bench -p clarifai-tonic-benches
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 

@@ -243,7 +243,7 @@ impl MockV2 {
     /// function it is compiled once, here, instead of once per test or example binary.
     fn serve(
         listener: TcpListener,
-        mut builder: tonic::transport::Server,
+        builder: tonic::transport::Server,
         tls: bool,
     ) -> io::Result<MockV2> {
         let addr = listener.local_addr()?;
@@ -260,9 +260,11 @@ impl MockV2 {
             });
         let service = Self::service_for(state.clone());
         tokio::spawn(async move {
+            // The one service is served as is, not through a `Router`: tonic's `router` feature
+            // (axum) is only needed to route between several services. The generated `V2Server`
+            // answers UNIMPLEMENTED for any path that is not one of its rpcs.
             let served = builder
-                .add_service(service)
-                .serve_with_incoming_shutdown(incoming, async {
+                .serve_with_incoming_shutdown(service, incoming, async {
                     let _ = shutdown_rx.await;
                 })
                 .await;

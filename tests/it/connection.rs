@@ -71,10 +71,10 @@ async fn the_client_works_over_an_in_memory_channel() {
     let service = mock.service();
     tokio::spawn(async move {
         tonic::transport::Server::builder()
-            .add_service(service)
-            .serve_with_incoming(futures_util::stream::iter([Ok::<_, std::io::Error>(
-                server_io,
-            )]))
+            .serve_with_incoming(
+                service,
+                futures_util::stream::iter([Ok::<_, std::io::Error>(server_io)]),
+            )
             .await
     });
     let mut client_io = Some(client_io);

@@ -69,10 +69,6 @@ impl http_body::Body for StalledBody {
     }
 }
 
-impl tonic::server::NamedService for StallAfterHeaders {
-    const NAME: &'static str = "clarifai.api.V2";
-}
-
 impl tower::Service<http::Request<tonic::body::Body>> for StallAfterHeaders {
     type Response = http::Response<tonic::body::Body>;
     type Error = std::convert::Infallible;
@@ -103,11 +99,10 @@ async fn a_body_that_stalls_after_the_headers_still_times_out() {
     for send_message in [false, true] {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let server = tokio::spawn(
-            tonic::transport::Server::builder()
-                .add_service(StallAfterHeaders { send_message })
-                .serve_with_incoming(tokio_stream_of(listener)),
-        );
+        let server = tokio::spawn(tonic::transport::Server::builder().serve_with_incoming(
+            StallAfterHeaders { send_message },
+            tokio_stream_of(listener),
+        ));
         let client = Fixture::new()
             .timeout(Duration::from_millis(300))
             .retry(RetryPolicy::none())

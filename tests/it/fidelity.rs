@@ -368,7 +368,11 @@ fn filled(desc: &MessageDescriptor, round: usize, depth: usize) -> DynamicMessag
                 continue;
             }
         }
-        if let Some(value) = field_value(&field, round, depth) {
+        // A proto3 field without presence is not sent when it holds its default, and comes back
+        // unset: leave it unset here too, so that the message compares equal to its own decoding.
+        if let Some(value) = field_value(&field, round, depth)
+            && (field.supports_presence() || value != field.default_value())
+        {
             msg.set_field(&field, value);
         }
     }
@@ -528,9 +532,7 @@ fn every_message_type_round_trips_through_its_generated_type() {
         for round in 0..VALUE_SETS.max(arms) {
             let original = filled(&desc, round, 0);
             let wire = original.encode_to_vec();
-            // Compare what was on the wire with what came back, both decoded the same way, so
-            // that proto3 defaults (not sent) compare equal to "not set".
-            let want = DynamicMessage::decode(desc.clone(), wire.as_slice()).expect("re-decode");
+            let want = &original;
             let back = match roundtrip(&wire) {
                 Ok(back) => back,
                 Err(e) => {
@@ -542,9 +544,9 @@ fn every_message_type_round_trips_through_its_generated_type() {
             };
             let got = DynamicMessage::decode(desc.clone(), back.as_slice())
                 .expect("the generated type's bytes decode with the official descriptor");
-            if want != got {
+            if *want != got {
                 let mut lost = Vec::new();
-                lost_fields(&want, &got, name, &mut lost);
+                lost_fields(want, &got, name, &mut lost);
                 if lost.is_empty() {
                     lost.push(format!("{name}: differs after the round trip"));
                 }

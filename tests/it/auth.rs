@@ -872,56 +872,31 @@ fn build_outside_a_runtime_is_an_error_not_a_panic() {
 /// through a successful call, a failing call and a stream, never contains the secret.
 #[test]
 fn tracing_output_never_shows_the_secret() {
-    #[derive(Clone, Default)]
-    struct Sink(Arc<std::sync::Mutex<Vec<u8>>>);
-    impl std::io::Write for Sink {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let sink = Sink::default();
-    let writer = sink.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    tracing::subscriber::with_default(subscriber, || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async {
-            let (mock, client) = served(Credentials::pat(SECRET, "me", "app").unwrap()).await;
-            mock.respond::<rpc::ListModels>(api::MultiModelResponse {
-                status: status(StatusCode::ConnKeyInvalid, "API key not found"),
-                ..Default::default()
-            });
-            client.post_model_outputs(predict()).await.unwrap();
-            let err = client
-                .list_models(api::ListModelsRequest::default())
-                .await
-                .unwrap_err();
-            tracing::error!(error = %err, debug = ?err, "logged by the application");
-            let _ = client
-                .generate_model_outputs(predict())
-                .await
-                .unwrap()
-                .collect::<Vec<_>>()
-                .await;
-            let key = client.with_credentials(Credentials::api_key(SECRET).unwrap());
-            let err = key
-                .post_apps(api::PostAppsRequest::default())
-                .await
-                .unwrap_err();
-            tracing::error!(error = %err, debug = ?err, "logged by the application");
+    let text = crate::fixture::traced(tracing::Level::TRACE, false, || async {
+        let (mock, client) = served(Credentials::pat(SECRET, "me", "app").unwrap()).await;
+        mock.respond::<rpc::ListModels>(api::MultiModelResponse {
+            status: status(StatusCode::ConnKeyInvalid, "API key not found"),
+            ..Default::default()
         });
+        client.post_model_outputs(predict()).await.unwrap();
+        let err = client
+            .list_models(api::ListModelsRequest::default())
+            .await
+            .unwrap_err();
+        tracing::error!(error = %err, debug = ?err, "logged by the application");
+        let _ = client
+            .generate_model_outputs(predict())
+            .await
+            .unwrap()
+            .collect::<Vec<_>>()
+            .await;
+        let key = client.with_credentials(Credentials::api_key(SECRET).unwrap());
+        let err = key
+            .post_apps(api::PostAppsRequest::default())
+            .await
+            .unwrap_err();
+        tracing::error!(error = %err, debug = ?err, "logged by the application");
     });
-    let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
     assert!(
         text.len() > 1000,
         "expected trace output, got {} bytes",

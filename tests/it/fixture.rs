@@ -134,3 +134,43 @@ pub fn grpc_timeout(value: &str) -> Duration {
         _ => panic!("unit of {value}"),
     }
 }
+
+/// Runs `body` on a current-thread runtime under a fmt subscriber at `level` (also writing span
+/// closings with their fields when `span_closings`), and gives everything the subscriber wrote.
+pub fn traced<F>(level: tracing::Level, span_closings: bool, body: impl FnOnce() -> F) -> String
+where
+    F: std::future::Future<Output = ()>,
+{
+    #[derive(Clone, Default)]
+    struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    use tracing_subscriber::fmt::format::FmtSpan;
+    let sink = Sink::default();
+    let writer = sink.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_span_events(if span_closings {
+            FmtSpan::CLOSE
+        } else {
+            FmtSpan::NONE
+        })
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    tracing::subscriber::with_default(subscriber, || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(body())
+    });
+    String::from_utf8(sink.0.lock().unwrap().clone()).unwrap()
+}

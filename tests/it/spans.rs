@@ -1,27 +1,11 @@
 //! The `clarifai.call` span: one per call, unary and streaming alike, with OpenTelemetry's RPC
 //! fields, as a subscriber sees them when the span closes.
 
-use std::sync::{Arc, Mutex};
-
 use clarifai_tonic::api::{self, status::StatusCode};
 use clarifai_tonic::rpc;
 use futures_util::StreamExt;
 
-use crate::fixture::Fixture;
-
-/// Everything a DEBUG-level fmt subscriber writes, span closings included.
-#[derive(Clone, Default)]
-struct Sink(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Sink {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use crate::fixture::{Fixture, traced};
 
 fn output(id: &str) -> api::MultiOutputResponse {
     api::MultiOutputResponse {
@@ -47,57 +31,42 @@ fn closed_call_spans(text: &str) -> Vec<&str> {
 
 #[test]
 fn every_kind_of_call_has_a_span_with_the_rpc_fields() {
-    let sink = Sink::default();
-    let writer = sink.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    tracing::subscriber::with_default(subscriber, || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async {
-            let (mock, client) = Fixture::new().start().await;
-            mock.respond::<rpc::PostModelOutputs>(output("unary"));
-            mock.on_server_stream::<rpc::GenerateModelOutputs, _, _>(|_| {
-                futures_util::stream::iter(vec![Ok(output("server")), Ok(output("server"))])
-            });
-            mock.on_bidi::<rpc::StreamModelOutputs, _, _>(|req| {
-                req.into_inner().map(|m| m.map(|_| output("bidi")))
-            });
-            mock.on::<rpc::GetModel, _, _>(|_| async { Err(tonic::Status::not_found("no model")) });
-
-            client
-                .post_model_outputs(api::PostModelOutputsRequest::default())
-                .await
-                .unwrap();
-            let items: Vec<_> = client
-                .generate_model_outputs(api::PostModelOutputsRequest::default())
-                .await
-                .unwrap()
-                .collect()
-                .await;
-            assert_eq!(items.len(), 2);
-            let items: Vec<_> = client
-                .stream_model_outputs(futures_util::stream::iter(vec![
-                    api::PostModelOutputsRequest::default(),
-                ]))
-                .await
-                .unwrap()
-                .collect()
-                .await;
-            assert_eq!(items.len(), 1);
-            client
-                .get_model(api::GetModelRequest::default())
-                .await
-                .unwrap_err();
+    let text = traced(tracing::Level::DEBUG, true, || async {
+        let (mock, client) = Fixture::new().start().await;
+        mock.respond::<rpc::PostModelOutputs>(output("unary"));
+        mock.on_server_stream::<rpc::GenerateModelOutputs, _, _>(|_| {
+            futures_util::stream::iter(vec![Ok(output("server")), Ok(output("server"))])
         });
+        mock.on_bidi::<rpc::StreamModelOutputs, _, _>(|req| {
+            req.into_inner().map(|m| m.map(|_| output("bidi")))
+        });
+        mock.on::<rpc::GetModel, _, _>(|_| async { Err(tonic::Status::not_found("no model")) });
+
+        client
+            .post_model_outputs(api::PostModelOutputsRequest::default())
+            .await
+            .unwrap();
+        let items: Vec<_> = client
+            .generate_model_outputs(api::PostModelOutputsRequest::default())
+            .await
+            .unwrap()
+            .collect()
+            .await;
+        assert_eq!(items.len(), 2);
+        let items: Vec<_> = client
+            .stream_model_outputs(futures_util::stream::iter(vec![
+                api::PostModelOutputsRequest::default(),
+            ]))
+            .await
+            .unwrap()
+            .collect()
+            .await;
+        assert_eq!(items.len(), 1);
+        client
+            .get_model(api::GetModelRequest::default())
+            .await
+            .unwrap_err();
     });
-    let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
     let spans = closed_call_spans(&text);
     assert_eq!(spans.len(), 4, "one span per call:\n{text}");
     for (span, method) in spans.iter().zip([

@@ -71,6 +71,21 @@ struct Inner {
     user_app_id: UserAppIdSet,
     key: HeaderName,
     value: HeaderValue,
+    /// The CLI context these credentials came from, if any.
+    context: Option<CliContext>,
+}
+
+/// Where credentials read from the Clarifai CLI's config file came from, and that context's
+/// `CLARIFAI_API_BASE`: the endpoint a client uses for them when neither the code nor the
+/// environment names one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct CliContext {
+    /// The context's name.
+    pub(crate) name: String,
+    /// The config file.
+    pub(crate) path: PathBuf,
+    /// Its `CLARIFAI_API_BASE`, when set.
+    pub(crate) api_base: Option<String>,
 }
 
 impl Credentials {
@@ -127,7 +142,36 @@ impl Credentials {
             user_app_id,
             key,
             value,
+            context: None,
         })))
+    }
+
+    /// The same credentials, marked as read from `context` of a CLI config file.
+    fn in_context(self, context: CliContext) -> Self {
+        let inner = &self.0;
+        Credentials(Arc::new(Inner {
+            kind: inner.kind,
+            user_app_id: inner.user_app_id.clone(),
+            key: inner.key.clone(),
+            value: inner.value.clone(),
+            context: Some(context),
+        }))
+    }
+
+    /// The name of the Clarifai CLI context these credentials were read from, if they were.
+    pub fn cli_context(&self) -> Option<&str> {
+        self.0.context.as_ref().map(|c| c.name.as_str())
+    }
+
+    /// The `CLARIFAI_API_BASE` of the CLI context these credentials were read from: the endpoint
+    /// [`ClientBuilder::build`](crate::ClientBuilder::build) uses when neither the code nor the
+    /// environment names one. `None` for credentials from the environment or from code.
+    pub fn cli_api_base(&self) -> Option<&str> {
+        self.0.context.as_ref().and_then(|c| c.api_base.as_deref())
+    }
+
+    pub(crate) fn context(&self) -> Option<&CliContext> {
+        self.0.context.as_ref()
     }
 
     /// The kind of secret.
@@ -190,6 +234,18 @@ impl Credentials {
             let app = env(APP_VAR).unwrap_or_default();
             return from_values(name, &secret, &user, &app);
         }
+        Self::from_cli_context(None, &lookup)
+    }
+
+    /// Credentials from the context `name` (or, with `None`, the current one) of the CLI config
+    /// file that `lookup` names: `$CLARIFAI_CONFIG`, else `$HOME/.config/clarifai/config`.
+    /// `CLARIFAI_USER_ID` / `CLARIFAI_APP_ID` from `lookup` win over the file's. A missing file is
+    /// [`Error::MissingCredentials`]; a context that does not exist, an error listing those that do.
+    pub(crate) fn from_cli_context(
+        name: Option<&str>,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, Error> {
+        let env = |name: &str| lookup(name).filter(|v| !v.is_empty());
         let path = env("CLARIFAI_CONFIG").map(PathBuf::from).or_else(|| {
             env("HOME").map(|home| {
                 Path::new(&home)
@@ -201,7 +257,7 @@ impl Credentials {
         match path {
             Some(path) if path.is_file() => {
                 let file = ConfigFile::read(&path)?;
-                file.context(None)?.credentials(&lookup, true)
+                file.context(name)?.credentials(lookup, true)
             }
             _ => Err(Error::MissingCredentials {
                 hint: format!(
@@ -228,6 +284,8 @@ impl Credentials {
 const SECRET_VARS: [&str; 3] = ["CLARIFAI_PAT", "CLARIFAI_API_KEY", "CLARIFAI_SESSION_TOKEN"];
 const USER_VAR: &str = "CLARIFAI_USER_ID";
 const APP_VAR: &str = "CLARIFAI_APP_ID";
+/// The endpoint key of a CLI context, as the Clarifai SDK writes it.
+const BASE_VAR: &str = "CLARIFAI_API_BASE";
 
 fn from_values(
     secret_name: &str,
@@ -604,7 +662,12 @@ impl ConfigContext<'_> {
         };
         let user = get(USER_VAR)?.unwrap_or_default();
         let app = get(APP_VAR)?.unwrap_or_default();
-        from_values(name, &secret, &user, &app).map_err(|e| match e {
+        let context = CliContext {
+            name: self.name.clone(),
+            path: self.file.path.clone(),
+            api_base: get(BASE_VAR)?.map(|b| b.trim().to_owned()),
+        };
+        let creds = from_values(name, &secret, &user, &app).map_err(|e| match e {
             // Say where the bad value came from.
             Error::InvalidCredentials { what, reason } => Error::InvalidCredentials {
                 what,
@@ -615,6 +678,7 @@ impl ConfigContext<'_> {
                 ),
             },
             other => other,
-        })
+        })?;
+        Ok(creds.in_context(context))
     }
 }

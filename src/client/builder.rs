@@ -1,13 +1,18 @@
 //! [`ClientBuilder`]: the client's settings, each defaulted, and the channel built from them.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tonic::transport::{Channel, Endpoint};
 
 use super::deadline::grpc_timeout_value;
-use super::endpoint::{configure_tls, endpoint_from_env, parse_endpoint};
-use super::{ClarifaiClient, Config, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_PAGE_SIZE, DEFAULT_TIMEOUT};
+use super::endpoint::{configure_tls, endpoint_from_lookup, parse_endpoint};
+use super::{
+    ClarifaiClient, Config, DEFAULT_ENDPOINT, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_PAGE_SIZE,
+    DEFAULT_TIMEOUT,
+};
+use crate::credentials::CliContext;
 use crate::intercept::CredentialSource;
 use crate::{CredentialProvider, Credentials, Error, RetryPolicy};
 
@@ -28,7 +33,12 @@ pub struct ClientBuilder {
     keepalive: Option<Duration>,
     stream_window: Option<u32>,
     connection_window: Option<u32>,
+    cli_context: Option<String>,
+    env: Option<Lookup>,
 }
+
+/// How the builder reads the environment: the process's, unless [`ClientBuilder::env_lookup`].
+type Lookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
 impl std::fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -42,14 +52,49 @@ impl std::fmt::Debug for ClientBuilder {
 impl ClientBuilder {
     /// The server: `https://host[:port]` (TLS), `http://host:port` (plaintext, loopback only
     /// unless [`allow_insecure`](Self::allow_insecure)), or a bare `host[:port]` (TLS).
-    /// Without it: `CLARIFAI_API_BASE` (a URL), then `CLARIFAI_GRPC_BASE` (a host, TLS on 443),
-    /// then [`DEFAULT_ENDPOINT`](crate::DEFAULT_ENDPOINT).
+    ///
+    /// Without it, the first of these that is set:
+    /// 1. `CLARIFAI_API_BASE` (a URL) from the environment, then `CLARIFAI_GRPC_BASE` (a host, TLS
+    ///    on 443);
+    /// 2. the `CLARIFAI_API_BASE` of the Clarifai CLI context the credentials were read from
+    ///    (never another context's; credentials from code or from the environment have none);
+    /// 3. [`DEFAULT_ENDPOINT`](crate::DEFAULT_ENDPOINT).
     pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.endpoint = Some(endpoint.into());
         self
     }
 
-    /// Fixed credentials. Without any, [`Credentials::from_env`] is used.
+    /// Takes the credentials, and the endpoint (its `CLARIFAI_API_BASE`), from this context of
+    /// the Clarifai CLI's config file (`$CLARIFAI_CONFIG`, else `~/.config/clarifai/config`),
+    /// instead of the environment and the file's current context. A name the file lacks is an
+    /// error listing the names it has. Credentials given in code win over it.
+    pub fn cli_context(mut self, name: impl Into<String>) -> Self {
+        self.cli_context = Some(name.into());
+        self
+    }
+
+    /// Reads the environment (`CLARIFAI_*`, `HOME`) through `lookup` instead of the process's:
+    /// for tests, or for settings kept elsewhere.
+    pub fn env_lookup(
+        mut self,
+        lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.env = Some(Arc::new(lookup));
+        self
+    }
+
+    /// One environment variable, through [`env_lookup`](Self::env_lookup) if set; empty counts
+    /// as unset.
+    fn var(&self, name: &str) -> Option<String> {
+        match &self.env {
+            Some(lookup) => lookup(name),
+            None => std::env::var(name).ok(),
+        }
+        .filter(|v| !v.trim().is_empty())
+    }
+
+    /// Fixed credentials. Without any, [`Credentials::from_env`] is used (or
+    /// [`cli_context`](Self::cli_context)).
     pub fn credentials(mut self, credentials: Credentials) -> Self {
         self.source = Some(CredentialSource::Fixed(credentials));
         self
@@ -149,11 +194,50 @@ impl ClientBuilder {
     /// tokio runtime.
     pub fn build(self) -> Result<ClarifaiClient, Error> {
         let source = self.credential_source()?;
-        let raw = match self.endpoint.clone() {
-            Some(e) => e,
-            None => endpoint_from_env(|name| std::env::var(name).ok()),
+        let context = match &source {
+            CredentialSource::Fixed(creds) => creds.context().cloned(),
+            CredentialSource::Provider(_) => None,
         };
-        let target = parse_endpoint(&raw, self.allow_insecure)?;
+        let from_env = endpoint_from_lookup(|name| self.var(name));
+        let (raw, target) = match (self.endpoint.clone(), from_env, context) {
+            (Some(raw), _, _) | (None, Some(raw), _) => {
+                let target = parse_endpoint(&raw, self.allow_insecure)?;
+                (raw, target)
+            }
+            (
+                None,
+                None,
+                Some(CliContext {
+                    name,
+                    path,
+                    api_base: Some(raw),
+                }),
+            ) => {
+                // Say where a bad base came from.
+                let target = parse_endpoint(&raw, self.allow_insecure).map_err(|e| match e {
+                    Error::InvalidEndpoint { endpoint, reason } => Error::InvalidEndpoint {
+                        endpoint,
+                        reason: format!(
+                            "{reason} (CLARIFAI_API_BASE in context `{name}` of {})",
+                            path.display()
+                        ),
+                    },
+                    other => other,
+                })?;
+                (raw, target)
+            }
+            (None, None, _) => {
+                let raw = DEFAULT_ENDPOINT.to_owned();
+                let target = parse_endpoint(&raw, self.allow_insecure)?;
+                (raw, target)
+            }
+        };
+        // The roots a deployment behind a private CA names, as Clarifai's SDK reads them; code's
+        // own `ca_certificate` wins.
+        let env_roots = match self.var(ROOTS_VAR) {
+            Some(path) if self.ca_pem.is_empty() => Some(read_roots(Path::new(path.trim()))?),
+            _ => None,
+        };
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(Error::InvalidEndpoint {
                 endpoint: raw,
@@ -176,19 +260,35 @@ impl ClientBuilder {
             .user_agent(crate::intercept::REQUEST_ID_PREFIX)
             .map_err(|e| invalid(e.to_string()))?;
         if target.tls {
-            endpoint = configure_tls(endpoint, &target.host, &self.ca_pem).map_err(invalid)?;
+            endpoint = match &env_roots {
+                Some(roots) => {
+                    configure_tls(endpoint, &target.host, std::slice::from_ref(roots), false)
+                }
+                None => configure_tls(endpoint, &target.host, &self.ca_pem, true),
+            }
+            .map_err(invalid)?;
         }
         let channel = endpoint.connect_lazy();
-        Ok(self.finish(channel, source))
+        let mut client = self.finish(channel, source);
+        if let Some(config) = Arc::get_mut(&mut client.config) {
+            config.endpoint = Some(target.uri.to_string().trim_end_matches('/').to_owned());
+        }
+        Ok(client)
     }
 
-    /// The credentials to use: the builder's, else [`Credentials::from_env`]. The one place
+    /// The credentials to use: the builder's, else those of its CLI context, else
+    /// [`Credentials::from_env`] (through its lookup). The one place
     /// that decides it, for [`build`](Self::build) and
     /// [`ClarifaiClient::from_channel_with`].
     pub(super) fn credential_source(&self) -> Result<CredentialSource, Error> {
-        match &self.source {
-            Some(source) => Ok(source.clone()),
-            None => Ok(CredentialSource::Fixed(Credentials::from_env()?)),
+        let lookup = |name: &str| self.var(name);
+        match (&self.source, &self.cli_context) {
+            (Some(source), _) => Ok(source.clone()),
+            (None, Some(name)) => Ok(CredentialSource::Fixed(Credentials::from_cli_context(
+                Some(name),
+                &lookup,
+            )?)),
+            (None, None) => Ok(CredentialSource::Fixed(Credentials::from_lookup(lookup)?)),
         }
     }
 
@@ -208,7 +308,30 @@ impl ClientBuilder {
                 page_size: self.page_size.unwrap_or(DEFAULT_PAGE_SIZE),
                 gzip: self.gzip,
                 rotating: None,
+                endpoint: None,
             },
         )
     }
+}
+
+/// The variable naming a PEM file of roots to trust instead of the built-in ones.
+const ROOTS_VAR: &str = "CLARIFAI_ROOT_CERTIFICATES_PATH";
+
+/// Reads the PEM roots `CLARIFAI_ROOT_CERTIFICATES_PATH` names: a file that cannot be read or
+/// holds no certificate is a configuration error naming it, not a connect failure later.
+fn read_roots(path: &Path) -> Result<Vec<u8>, Error> {
+    let fail = |message: String| Error::Config {
+        path: path.to_owned(),
+        line: None,
+        message,
+    };
+    let pem =
+        std::fs::read(path).map_err(|e| fail(format!("({ROOTS_VAR}) cannot be read: {e}")))?;
+    if !pem
+        .windows(b"-----BEGIN CERTIFICATE-----".len())
+        .any(|w| w == b"-----BEGIN CERTIFICATE-----")
+    {
+        return Err(fail(format!("({ROOTS_VAR}) holds no PEM certificate")));
+    }
+    Ok(pem)
 }

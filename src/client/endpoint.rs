@@ -7,22 +7,26 @@ use super::DEFAULT_ENDPOINT;
 use crate::Error;
 
 /// The endpoint a builder without [`ClientBuilder::endpoint`](crate::ClientBuilder::endpoint)
-/// uses, with the environment read through `lookup`: `CLARIFAI_API_BASE` (a URL) wins over
-/// `CLARIFAI_GRPC_BASE` (a host, TLS on 443), and without either it is [`DEFAULT_ENDPOINT`].
+/// and without a CLI context base uses, with the environment read through `lookup`:
+/// `CLARIFAI_API_BASE` (a URL) wins over `CLARIFAI_GRPC_BASE` (a host, TLS on 443), and without
+/// either it is [`DEFAULT_ENDPOINT`].
 #[doc(hidden)]
 pub fn endpoint_from_env(lookup: impl Fn(&str) -> Option<String>) -> String {
+    endpoint_from_lookup(lookup).unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned())
+}
+
+/// The endpoint the environment names, if it names one.
+pub(super) fn endpoint_from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Option<String> {
     if let Some(url) = lookup("CLARIFAI_API_BASE").filter(|v| !v.trim().is_empty()) {
-        return url.trim().to_owned();
+        return Some(url.trim().to_owned());
     }
-    if let Some(host) = lookup("CLARIFAI_GRPC_BASE").filter(|v| !v.trim().is_empty()) {
-        let host = host.trim();
-        return if host.contains("://") {
-            host.to_owned()
-        } else {
-            format!("https://{host}")
-        };
-    }
-    DEFAULT_ENDPOINT.to_owned()
+    let host = lookup("CLARIFAI_GRPC_BASE").filter(|v| !v.trim().is_empty())?;
+    let host = host.trim();
+    Some(if host.contains("://") {
+        host.to_owned()
+    } else {
+        format!("https://{host}")
+    })
 }
 
 /// A checked endpoint: scheme, host and port only.
@@ -98,22 +102,23 @@ fn is_loopback(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// rustls for `host`, trusting the roots the features name plus `ca_pem`.
+/// rustls for `host`, trusting `ca_pem`, and with `builtin_roots` the roots the features name.
 #[cfg(any(feature = "tls-ring", feature = "tls-aws-lc"))]
 pub(super) fn configure_tls(
     endpoint: Endpoint,
     host: &str,
     ca_pem: &[Vec<u8>],
+    builtin_roots: bool,
 ) -> Result<Endpoint, String> {
     use tonic::transport::{Certificate, ClientTlsConfig};
     #[allow(unused_mut)]
     let mut tls = ClientTlsConfig::new().domain_name(host.to_owned());
     #[cfg(feature = "tls-native-roots")]
-    {
+    if builtin_roots {
         tls = tls.with_native_roots();
     }
     #[cfg(feature = "tls-webpki-roots")]
-    {
+    if builtin_roots {
         tls = tls.with_webpki_roots();
     }
     for pem in ca_pem {
@@ -126,6 +131,11 @@ pub(super) fn configure_tls(
 
 /// Without a TLS feature, `https://` cannot work: say which feature to enable.
 #[cfg(not(any(feature = "tls-ring", feature = "tls-aws-lc")))]
-pub(super) fn configure_tls(_: Endpoint, _: &str, _: &[Vec<u8>]) -> Result<Endpoint, String> {
+pub(super) fn configure_tls(
+    _: Endpoint,
+    _: &str,
+    _: &[Vec<u8>],
+    _: bool,
+) -> Result<Endpoint, String> {
     Err("https:// needs TLS, and this build has none: enable the `tls-ring` or `tls-aws-lc` feature".into())
 }

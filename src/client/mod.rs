@@ -72,6 +72,8 @@ struct Config {
     gzip: bool,
     /// The slot behind fixed credentials, so that `rotate_credentials` can reach it.
     rotating: Option<RotatingCredentials>,
+    /// Where the builder pointed the channel (`None` for a channel given by the caller).
+    endpoint: Option<String>,
 }
 
 impl Config {
@@ -118,6 +120,7 @@ impl std::fmt::Debug for ClarifaiClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClarifaiClient")
             .field("credentials", &self.interceptor)
+            .field("endpoint", &self.config.endpoint)
             .field("timeout", &self.config.timeout)
             .field("retry", &self.config.retry)
             .finish_non_exhaustive()
@@ -182,6 +185,12 @@ impl ClarifaiClient {
     /// behind the same endpoint.
     pub fn channel(&self) -> Channel {
         self.channel.clone()
+    }
+
+    /// The endpoint the builder chose (`scheme://host:port`), from the code, the environment or
+    /// the CLI context; `None` for a client over a channel you gave it.
+    pub fn endpoint(&self) -> Option<&str> {
+        self.config.endpoint.as_deref()
     }
 
     /// The credentials calls use now.

@@ -10,7 +10,7 @@ use clarifai_tonic::api::{self, status::StatusCode};
 use clarifai_tonic::mock::MockV2;
 use clarifai_tonic::{ClarifaiClient, CredentialKind, Credentials, DEFAULT_ENDPOINT, Error, rpc};
 
-use crate::fixture::outputs;
+use crate::fixture::{outputs, tls_mock};
 
 /// A config file in a fresh temporary folder, removed on drop.
 struct ConfigDir(PathBuf);
@@ -244,24 +244,21 @@ async fn a_bad_context_base_names_the_context_and_the_file() {
 
 #[tokio::test]
 async fn root_certificates_from_the_environment() {
-    let mock = MockV2::start_tls(
-        include_bytes!("../fixtures/server.pem"),
-        include_bytes!("../fixtures/server.key"),
-    )
-    .await
-    .unwrap();
+    let mock = tls_mock().await;
     mock.respond::<rpc::PostModelOutputs>(outputs(&["trusted"], StatusCode::Success));
     let dir = ConfigDir::new("roots", "contexts: {}\n");
     let ca = dir.write("ca.pem", include_bytes!("../fixtures/ca.pem"));
-    let client = ClarifaiClient::builder()
-        .endpoint(mock.url())
-        .credentials(Credentials::api_key("tls-key").unwrap())
-        .env_lookup(env(&[(
-            "CLARIFAI_ROOT_CERTIFICATES_PATH",
-            ca.to_str().unwrap(),
-        )]))
-        .build()
-        .unwrap();
+    let with_roots = |path: &Path| {
+        ClarifaiClient::builder()
+            .endpoint(mock.url())
+            .credentials(Credentials::api_key("tls-key").unwrap())
+            .env_lookup(env(&[(
+                "CLARIFAI_ROOT_CERTIFICATES_PATH",
+                path.to_str().unwrap(),
+            )]))
+            .build()
+    };
+    let client = with_roots(&ca).unwrap();
     let response = client
         .post_model_outputs(api::PostModelOutputsRequest::default())
         .await
@@ -271,15 +268,7 @@ async fn root_certificates_from_the_environment() {
     // A missing file, or one without a certificate: a config error naming it, at build time.
     let not_pem = dir.write("not.pem", b"this is not a certificate\n");
     for path in [dir.0.join("absent.pem"), not_pem] {
-        let err = ClarifaiClient::builder()
-            .endpoint(mock.url())
-            .credentials(Credentials::api_key("tls-key").unwrap())
-            .env_lookup(env(&[(
-                "CLARIFAI_ROOT_CERTIFICATES_PATH",
-                path.to_str().unwrap(),
-            )]))
-            .build()
-            .unwrap_err();
+        let err = with_roots(&path).unwrap_err();
         assert!(
             matches!(&err, Error::Config { path: p, .. } if *p == path),
             "{err:?}"

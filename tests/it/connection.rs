@@ -100,12 +100,7 @@ async fn the_client_works_over_an_in_memory_channel() {
 
 #[tokio::test]
 async fn tls_with_a_custom_ca() {
-    let mock = MockV2::start_tls(
-        include_bytes!("../fixtures/server.pem"),
-        include_bytes!("../fixtures/server.key"),
-    )
-    .await
-    .unwrap();
+    let mock = crate::fixture::tls_mock().await;
     mock.respond::<rpc::PostModelOutputs>(outputs(&["over tls"], StatusCode::Success));
     assert!(mock.url().starts_with("https://localhost:"));
     let client = ClarifaiClient::builder()

@@ -174,3 +174,13 @@ where
     });
     String::from_utf8(sink.0.lock().unwrap().clone()).unwrap()
 }
+
+/// A MockV2 over TLS, with the test certificate for `localhost` (signed by tests/fixtures/ca.pem).
+pub async fn tls_mock() -> MockV2 {
+    MockV2::start_tls(
+        include_bytes!("../fixtures/server.pem"),
+        include_bytes!("../fixtures/server.key"),
+    )
+    .await
+    .unwrap()
+}

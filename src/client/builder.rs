@@ -84,13 +84,13 @@ impl ClientBuilder {
     }
 
     /// One environment variable, through [`env_lookup`](Self::env_lookup) if set; empty counts
-    /// as unset.
+    /// as unset (white space does not: a blank secret is reported as such).
     fn var(&self, name: &str) -> Option<String> {
         match &self.env {
             Some(lookup) => lookup(name),
             None => std::env::var(name).ok(),
         }
-        .filter(|v| !v.trim().is_empty())
+        .filter(|v| !v.is_empty())
     }
 
     /// Fixed credentials. Without any, [`Credentials::from_env`] is used (or
@@ -235,7 +235,9 @@ impl ClientBuilder {
         // The roots a deployment behind a private CA names, as Clarifai's SDK reads them; code's
         // own `ca_certificate` wins.
         let env_roots = match self.var(ROOTS_VAR) {
-            Some(path) if self.ca_pem.is_empty() => Some(read_roots(Path::new(path.trim()))?),
+            Some(path) if self.ca_pem.is_empty() && !path.trim().is_empty() => {
+                Some(read_roots(Path::new(path.trim()))?)
+            }
             _ => None,
         };
         if tokio::runtime::Handle::try_current().is_err() {

@@ -9,7 +9,7 @@ use futures_util::StreamExt;
 use tonic::codegen::http::uri::PathAndQuery;
 use tracing::Instrument;
 
-use super::call::{call_span, checked, decode_checked, fill_user_app_id, ready};
+use super::call::{call_span, checked, decode_checked, fill_user_app_id, ready, record_outcome};
 use super::deadline::timed;
 use super::{ClarifaiClient, ResponseStream};
 use crate::Error;
@@ -49,7 +49,7 @@ impl ClarifaiClient {
         let started = timed(rpc, timeout, deadline, start)
             .instrument(span.clone())
             .await;
-        record_start(&span, &started);
+        record_outcome(&span, started.as_ref().map(|_| None), 0);
         let stream = started?.into_inner();
         let tail = futures_util::stream::once(async move { take(&failure) })
             .filter_map(|e| async move { e.map(Err) });
@@ -80,7 +80,7 @@ impl ClarifaiClient {
         }
         .instrument(span.clone())
         .await;
-        record_start(&span, &response);
+        record_outcome(&span, response.as_ref().map(|_| None), 0);
         if let Some(e) = take(&failure) {
             return Err(e);
         }
@@ -122,18 +122,4 @@ impl ClarifaiClient {
 /// The error the outgoing half stopped on, if any.
 fn take(failure: &Failure) -> Option<Error> {
     failure.lock().ok().and_then(|mut f| f.take())
-}
-
-/// Records on a stream's span how its start ended.
-fn record_start<T>(span: &tracing::Span, started: &Result<T, Error>) {
-    if span.is_disabled() {
-        return;
-    }
-    match started {
-        Ok(_) => span.record("rpc.grpc.status_code", 0),
-        Err(Error::Grpc { status, .. }) => {
-            span.record("rpc.grpc.status_code", status.code() as i32)
-        }
-        Err(_) => span,
-    };
 }

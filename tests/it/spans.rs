@@ -5,7 +5,7 @@ use clarifai_tonic::api::{self, status::StatusCode};
 use clarifai_tonic::rpc;
 use futures_util::StreamExt;
 
-use crate::fixture::{Fixture, traced};
+use crate::fixture::{Fixture, stream_all, traced};
 
 fn output(id: &str) -> api::MultiOutputResponse {
     api::MultiOutputResponse {
@@ -53,14 +53,7 @@ fn every_kind_of_call_has_a_span_with_the_rpc_fields() {
             .collect()
             .await;
         assert_eq!(items.len(), 2);
-        let items: Vec<_> = client
-            .stream_model_outputs(futures_util::stream::iter(vec![
-                api::PostModelOutputsRequest::default(),
-            ]))
-            .await
-            .unwrap()
-            .collect()
-            .await;
+        let items = stream_all(&client, vec![api::PostModelOutputsRequest::default()]).await;
         assert_eq!(items.len(), 1);
         client
             .get_model(api::GetModelRequest::default())

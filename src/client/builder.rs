@@ -198,40 +198,36 @@ impl ClientBuilder {
             CredentialSource::Fixed(creds) => creds.context().cloned(),
             CredentialSource::Provider(_) => None,
         };
-        let from_env = endpoint_from_lookup(|name| self.var(name));
-        let (raw, target) = match (self.endpoint.clone(), from_env, context) {
-            (Some(raw), _, _) | (None, Some(raw), _) => {
-                let target = parse_endpoint(&raw, self.allow_insecure)?;
-                (raw, target)
-            }
-            (
-                None,
-                None,
+        // The first that names one: the code, the environment, the credentials' own CLI context.
+        let (raw, from_context) = match self
+            .endpoint
+            .clone()
+            .or_else(|| endpoint_from_lookup(|name| self.var(name)))
+        {
+            Some(raw) => (raw, None),
+            None => match context {
                 Some(CliContext {
                     name,
                     path,
                     api_base: Some(raw),
-                }),
-            ) => {
-                // Say where a bad base came from.
-                let target = parse_endpoint(&raw, self.allow_insecure).map_err(|e| match e {
-                    Error::InvalidEndpoint { endpoint, reason } => Error::InvalidEndpoint {
+                }) => (raw, Some((name, path))),
+                _ => (DEFAULT_ENDPOINT.to_owned(), None),
+            },
+        };
+        let target =
+            parse_endpoint(&raw, self.allow_insecure).map_err(|e| match (e, &from_context) {
+                // Say where a bad context base came from.
+                (Error::InvalidEndpoint { endpoint, reason }, Some((name, path))) => {
+                    Error::InvalidEndpoint {
                         endpoint,
                         reason: format!(
                             "{reason} (CLARIFAI_API_BASE in context `{name}` of {})",
                             path.display()
                         ),
-                    },
-                    other => other,
-                })?;
-                (raw, target)
-            }
-            (None, None, _) => {
-                let raw = DEFAULT_ENDPOINT.to_owned();
-                let target = parse_endpoint(&raw, self.allow_insecure)?;
-                (raw, target)
-            }
-        };
+                    }
+                }
+                (other, _) => other,
+            })?;
         // The roots a deployment behind a private CA names, as Clarifai's SDK reads them; code's
         // own `ca_certificate` wins.
         let env_roots = match self.var(ROOTS_VAR) {

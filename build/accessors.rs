@@ -20,12 +20,15 @@ impl UserAppScoped for {ty} {
 }
 "#;
 
-/// A response type's `status`; `{body}` is `None`, and `{number}` 0, for one without the field.
+/// A response type's `status`; `{body}` and `{body_mut}` are `None`, and `{number}` 0, for one
+/// without the field.
 const CLARIFAI_RESPONSE: &str = r#"
 impl ClarifaiResponse for {ty} {
     const STATUS_FIELD: u32 = {number};
     #[inline]
     fn status(&self) -> Option<&crate::api::status::Status> { {body} }
+    #[inline]
+    fn status_mut(&mut self) -> Option<&mut Option<crate::api::status::Status>> { {body_mut} }
 }
 "#;
 
@@ -77,16 +80,18 @@ pub fn scoped_impls(methods: &[MethodDescriptor]) -> BuildResult<String> {
         ));
     }
     for message in responses.values() {
-        let (body, number) = match has_field(message, "status", "clarifai.api.status.Status") {
-            Some(number) => ("self.status.as_ref()", number),
-            None => ("None", 0),
-        };
+        let (body, body_mut, number) =
+            match has_field(message, "status", "clarifai.api.status.Status") {
+                Some(number) => ("self.status.as_ref()", "Some(&mut self.status)", number),
+                None => ("None", "None", 0),
+            };
         out.push_str(&fill(
             CLARIFAI_RESPONSE,
             &[
                 ("ty", &rust_type(message)),
                 ("number", &number.to_string()),
                 ("body", body),
+                ("body_mut", body_mut),
             ],
         ));
     }

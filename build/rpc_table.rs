@@ -21,7 +21,7 @@ pub static RPCS: &[RpcInfo] = &[
 
 /// One row of `RPCS`.
 const RPC_INFO: &str = r#"
-    RpcInfo { name: "{name}", path: "/{service}/{name}", auth: AuthType::{auth}, scopes: &[{scopes}], streaming: Streaming::{kind}, private: {private}, needs_app: {needs_app}, request_type: "{req}", response_type: "{resp}" },
+    RpcInfo { name: "{name}", path: "/{service}/{name}", auth: AuthType::{auth}, scopes: &[{scopes}], streaming: Streaming::{kind}, private: {private}, needs_app: {needs_app}, retry: RetrySafety::{retry}, request_type: "{req}", response_type: "{resp}" },
 "#;
 
 /// The marker type of one rpc, pointing at its row.
@@ -110,6 +110,7 @@ fn enum_variant(e: &EnumDescriptor, number: i32) -> BuildResult<String> {
 
 /// `rpc_table.rs`: one `RpcInfo` per rpc, sorted by name, and a marker type per rpc.
 pub fn rpc_table(methods: &[MethodDescriptor], ext: &Extensions) -> BuildResult<String> {
+    check_harmless(methods)?;
     let mut sorted: Vec<&MethodDescriptor> = methods.iter().collect();
     sorted.sort_by(|a, b| a.name().cmp(b.name()));
 
@@ -142,9 +143,14 @@ pub fn rpc_table(methods: &[MethodDescriptor], ext: &Extensions) -> BuildResult<
         if let Value::Message(rule) = options.get_extension(&ext.http).as_ref() {
             http_routes(rule, &mut routes);
         }
-        let names_app = routes.iter().any(|r| r.contains("{user_app_id.app_id}"));
-        let names_user = routes.iter().any(|r| r.contains("{user_app_id.user_id}"));
+        let names_app = routes
+            .iter()
+            .any(|(_, r)| r.contains("{user_app_id.app_id}"));
+        let names_user = routes
+            .iter()
+            .any(|(_, r)| r.contains("{user_app_id.user_id}"));
         let needs_app = names_app || !names_user;
+        let retry = retry_safety(name, &routes)?;
         rows.push_str(&fill(
             RPC_INFO,
             &[
@@ -155,6 +161,7 @@ pub fn rpc_table(methods: &[MethodDescriptor], ext: &Extensions) -> BuildResult<
                 ("kind", kind),
                 ("private", &private.to_string()),
                 ("needs_app", &needs_app.to_string()),
+                ("retry", &retry),
                 ("req", m.input().full_name()),
                 ("resp", m.output().full_name()),
             ],
@@ -177,13 +184,80 @@ pub fn rpc_table(methods: &[MethodDescriptor], ext: &Extensions) -> BuildResult<
     ))
 }
 
+/// The rpcs that are safe to send a second time though none of their REST routes is a GET, each with
+/// the reason, as `rpc::RetrySafety::Harmless` shows it. Everything else that is not a GET may do
+/// its work twice (a second copy, a change applied twice, a job started twice), so only transparent
+/// retries (of requests that never reached the server) apply to it by default.
+const HARMLESS_TWICE: &[(&str, &str)] = &[
+    ("PostAnnotationsSearches", SEARCH),
+    ("PostAppsSearches", SEARCH),
+    ("PostAuditLogSearches", SEARCH),
+    ("PostConceptsSearches", SEARCH),
+    ("PostInputsSearches", SEARCH),
+    ("PostMetricsQuery", "a query: it stores nothing"),
+    ("PostModelOutputs", PREDICT),
+    (
+        "PostModelVersionsTrainingTimeEstimate",
+        "an estimate: it stores nothing",
+    ),
+    ("PostModelsSearches", SEARCH),
+    ("PostSearches", SEARCH),
+    ("PostSearchesByID", SEARCH),
+    ("PostTrackAnnotationsSearches", SEARCH),
+    ("PostValidatePassword", "a check: it stores nothing"),
+    ("PostWorkflowResults", PREDICT),
+    ("GenerateModelOutputs", PREDICT),
+    ("StreamAnnotations", "it only reads annotations"),
+    ("StreamLivestreamAnnotations", "it only reads annotations"),
+];
+
+/// Why a search is harmless twice.
+const SEARCH: &str = "a search: it stores nothing, and a saved search is stored under the id it \
+                      names, so a repeat cannot make a second copy";
+/// Why a prediction is harmless twice.
+const PREDICT: &str = "a prediction: it stores nothing, so a repeat gives an equivalent answer; \
+                       a prediction that ran before the failure is billed again";
+
+/// `RetrySafety` of one rpc, as Rust: `Read` when its REST route is a GET (for the few without
+/// a route, the name starts with Get or List), `Harmless(..)` for [`HARMLESS_TWICE`],
+/// else `Unsafe`.
+fn retry_safety(name: &str, routes: &[(&'static str, String)]) -> BuildResult<String> {
+    let harmless = HARMLESS_TWICE.iter().find(|(n, _)| *n == name);
+    // The first route is the rule's own; additional bindings are not always the same kind
+    // (PostPipelines has a GET among them, ListModelVersionRunners a POST).
+    let reads = match routes.first() {
+        Some((verb, _)) => *verb == "get",
+        None => name.starts_with("Get") || name.starts_with("List"),
+    };
+    match (reads, harmless) {
+        (true, Some(_)) => Err(format!(
+            "{name} is a GET now: take it out of build/rpc_table.rs's HARMLESS_TWICE"
+        )),
+        (true, None) => Ok("Read".into()),
+        (false, Some((_, why))) => Ok(format!("Harmless({why:?})")),
+        (false, None) => Ok("Unsafe".into()),
+    }
+}
+
+/// Fails the build when an entry of [`HARMLESS_TWICE`] names no rpc (renamed or removed).
+fn check_harmless(methods: &[MethodDescriptor]) -> BuildResult<()> {
+    for (name, _) in HARMLESS_TWICE {
+        if !methods.iter().any(|m| m.name() == *name) {
+            return Err(format!(
+                "build/rpc_table.rs's HARMLESS_TWICE names {name}, which the protos no longer have"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Every route of a `google.api.HttpRule`, its additional bindings included.
-fn http_routes(rule: &DynamicMessage, out: &mut Vec<String>) {
+fn http_routes(rule: &DynamicMessage, out: &mut Vec<(&'static str, String)>) {
     for verb in ["get", "put", "post", "delete", "patch"] {
         if let Some(Value::String(route)) = rule.get_field_by_name(verb).as_deref()
             && !route.is_empty()
         {
-            out.push(route.clone());
+            out.push((verb, route.clone()));
         }
     }
     if let Some(Value::List(more)) = rule.get_field_by_name("additional_bindings").as_deref() {

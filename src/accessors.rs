@@ -36,6 +36,9 @@ pub trait ClarifaiResponse {
 
     /// The `status` field, or `None` when the type has none or it is unset.
     fn status(&self) -> Option<&Status>;
+
+    /// The `status` field's slot, or `None` when the type has none.
+    fn status_mut(&mut self) -> Option<&mut Option<Status>>;
 }
 
 /// A List request with `page` and `per_page`, as the `list_*_stream` helpers need.

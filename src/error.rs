@@ -90,6 +90,20 @@ pub enum Error {
         after: Duration,
     },
 
+    /// A server or bidi stream sent no message for longer than
+    /// [`ClientBuilder::stream_idle_timeout`](crate::ClientBuilder::stream_idle_timeout); it was
+    /// dropped, and ends with this error.
+    #[error(
+        "{rpc}: the stream sent nothing for {idle:?} and was dropped; raise the limit with \
+         ClientBuilder::stream_idle_timeout(..)"
+    )]
+    StreamIdle {
+        /// The rpc.
+        rpc: &'static str,
+        /// The idle limit that ran out.
+        idle: Duration,
+    },
+
     /// A message was larger than the configured limit. The client stays usable.
     #[error(
         "{rpc}: message too large ({detail}); raise the limit with \
@@ -104,8 +118,40 @@ pub enum Error {
         status: Box<tonic::Status>,
     },
 
-    /// The call failed at the gRPC or transport level (the server's gRPC status, a refused or
-    /// dropped connection, ...).
+    /// The connection failed beneath gRPC: no connection, a TLS failure, a stream the server
+    /// refused, a connection lost mid-call. [`TransportFault`] says which, and whether the server
+    /// can have processed the request; the causes (hyper, h2, io, rustls errors) are the
+    /// [`source`](std::error::Error::source) chain.
+    #[error("{rpc}: {fault}{}", describe_detail(.fault, .detail, .host.as_deref()))]
+    Transport {
+        /// The rpc ("" when not known).
+        rpc: &'static str,
+        /// What happened.
+        fault: TransportFault,
+        /// The innermost cause in its own words, e.g. "Connection reset by peer (os error 104)".
+        detail: String,
+        /// The server's host, for certificate faults.
+        host: Option<String>,
+        /// The status tonic made of the failure, whose source chain holds the causes.
+        #[source]
+        status: Box<tonic::Status>,
+    },
+
+    /// The server answered with gRPC OK but a response with no `status`. Clarifai always sets
+    /// one, so the response cannot be taken for a success (the official clients compare
+    /// `status.code` with SUCCESS, and fail it too). The response is kept.
+    #[error(
+        "{rpc}: the response has no status, so it cannot be taken for a success (a server or \
+         proxy that is not Clarifai's?)"
+    )]
+    MissingStatus {
+        /// The rpc.
+        rpc: &'static str,
+        /// The decoded response, as its concrete type: see [`Error::response`].
+        response: Box<dyn Any + Send + Sync>,
+    },
+
+    /// The server answered with a gRPC status other than OK.
     #[error("{rpc}: gRPC {}: {}", code_name(.status.code()), .status.message())]
     Grpc {
         /// The rpc ("" when not known).
@@ -121,6 +167,290 @@ pub enum Error {
 
 fn code_name(code: tonic::Code) -> String {
     format!("{code:?}")
+}
+
+/// What a [`TransportFault`]'s Display leaves out: the cause's own words and, for certificates,
+/// the host and what to do.
+fn describe_detail(fault: &TransportFault, detail: &str, host: Option<&str>) -> String {
+    let mut out = String::new();
+    if fault.is_certificate() {
+        match host {
+            Some(host) if *fault == TransportFault::CertificateNotValidForHost => {
+                out.push_str(&format!(" {host}"))
+            }
+            Some(host) => out.push_str(&format!(" (host {host})")),
+            None => {}
+        }
+        if !detail.is_empty() {
+            out.push_str(&format!(": {detail}"));
+        }
+        if *fault == TransportFault::CertificateNotTrusted {
+            out.push_str(
+                "; trust its CA with ClientBuilder::ca_certificate(..) or \
+                 CLARIFAI_ROOT_CERTIFICATES_PATH",
+            );
+        }
+    } else if !detail.is_empty() {
+        out.push_str(&format!(" ({detail})"));
+    }
+    out
+}
+
+/// What went wrong beneath gRPC, read from the failure's source chain (tonic, hyper, h2, io and
+/// rustls errors, never message text). Each says whether the server can have processed the
+/// request ([`never_processed`](Self::never_processed)), which decides the retry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportFault {
+    /// No connection could be made (refused, unreachable, a failed name lookup, a connect
+    /// timeout). Nothing was sent.
+    Connect,
+    /// The TLS handshake failed, for a reason other than the server's certificate. Nothing was
+    /// sent.
+    Handshake,
+    /// The server's certificate is not signed by a trusted root. Permanent: not retried.
+    CertificateNotTrusted,
+    /// The server's certificate does not cover the host. Permanent: not retried.
+    CertificateNotValidForHost,
+    /// The server's certificate is unusable otherwise (expired, not yet valid, revoked, ...).
+    /// Permanent: not retried.
+    CertificateInvalid,
+    /// The server refused the stream (HTTP/2 REFUSED_STREAM): not processed.
+    RefusedStream,
+    /// The server was closing the connection (HTTP/2 GOAWAY) and excluded this stream: not
+    /// processed.
+    GoAway,
+    /// The connection had closed before the request could be sent on it: never sent.
+    NotSent,
+    /// The connection broke after the request was sent: it may have been processed.
+    ConnectionLost,
+    /// The server reset the stream (HTTP/2 RST_STREAM, with this reason code) after taking the
+    /// request: it may have been processed.
+    Reset(u32),
+    /// The connection's keepalive ping went unanswered, so the connection was dropped: the
+    /// request may have been processed.
+    KeepaliveTimeout,
+    /// The response's headers were larger than this client accepts: it was processed.
+    HeadersTooLarge,
+    /// Another transport failure: it may have been processed.
+    Other,
+}
+
+impl TransportFault {
+    /// Whether the request certainly never reached the server's application, so that sending it
+    /// again is safe for every rpc (a *transparent* retry, in gRPC's terms).
+    pub fn never_processed(self) -> bool {
+        matches!(
+            self,
+            TransportFault::Connect
+                | TransportFault::Handshake
+                | TransportFault::RefusedStream
+                | TransportFault::GoAway
+                | TransportFault::NotSent
+        )
+    }
+
+    /// Whether it is a problem with the server's certificate (permanent: never retried).
+    pub fn is_certificate(self) -> bool {
+        matches!(
+            self,
+            TransportFault::CertificateNotTrusted
+                | TransportFault::CertificateNotValidForHost
+                | TransportFault::CertificateInvalid
+        )
+    }
+}
+
+impl fmt::Display for TransportFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TransportFault::Connect => {
+                f.write_str("cannot connect to the server; nothing was sent")
+            }
+            TransportFault::Handshake => f.write_str("the TLS handshake failed; nothing was sent"),
+            TransportFault::CertificateNotTrusted => f.write_str("certificate not trusted"),
+            TransportFault::CertificateNotValidForHost => {
+                f.write_str("certificate not valid for host")
+            }
+            TransportFault::CertificateInvalid => f.write_str("certificate not valid"),
+            TransportFault::RefusedStream => {
+                f.write_str("the server refused the stream (REFUSED_STREAM); not processed")
+            }
+            TransportFault::GoAway => f.write_str(
+                "the server was closing the connection (GOAWAY) and did not take the request; \
+                 not processed",
+            ),
+            TransportFault::NotSent => {
+                f.write_str("the connection had closed before the request was sent; not sent")
+            }
+            TransportFault::ConnectionLost => f.write_str(
+                "the connection was lost after the request was sent, before the response; the \
+                 server may have processed it",
+            ),
+            TransportFault::Reset(reason) => write!(
+                f,
+                "the server reset the stream ({}) after the request was sent; it may have \
+                 processed it",
+                h2_reason_name(*reason)
+            ),
+            TransportFault::KeepaliveTimeout => f.write_str(
+                "the connection stopped answering keepalive pings; the server may have \
+                 processed the request",
+            ),
+            TransportFault::HeadersTooLarge => f.write_str("the response headers exceed the limit"),
+            TransportFault::Other => f.write_str("transport error"),
+        }
+    }
+}
+
+/// The name of an HTTP/2 error code (RFC 9113, section 7).
+fn h2_reason_name(code: u32) -> String {
+    const NAMES: [&str; 14] = [
+        "NO_ERROR",
+        "PROTOCOL_ERROR",
+        "INTERNAL_ERROR",
+        "FLOW_CONTROL_ERROR",
+        "SETTINGS_TIMEOUT",
+        "STREAM_CLOSED",
+        "FRAME_SIZE_ERROR",
+        "REFUSED_STREAM",
+        "CANCEL",
+        "COMPRESSION_ERROR",
+        "CONNECT_ERROR",
+        "ENHANCE_YOUR_CALM",
+        "INADEQUATE_SECURITY",
+        "HTTP_1_1_REQUIRED",
+    ];
+    match NAMES.get(code as usize) {
+        Some(name) => (*name).to_owned(),
+        None => format!("HTTP/2 error {code:#x}"),
+    }
+}
+
+/// Reads a failed call's source chain: `None` when the status came from the server (it has no
+/// source) or is tonic's own deadline; else what happened and the innermost cause's words.
+fn transport_fault(status: &tonic::Status) -> Option<(TransportFault, String)> {
+    use std::error::Error as _;
+    let first = status.source()?;
+    let mut seen = Seen::default();
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(first);
+    let mut innermost = first;
+    // Bounded: a source chain is short, but nothing stops a cycle.
+    for _ in 0..32 {
+        let Some(err) = next else { break };
+        innermost = err;
+        if err.is::<tonic::TimeoutExpired>() {
+            return None;
+        }
+        seen.note(err);
+        // An io::Error hides its inner error from `source()`: look at it directly.
+        next = match err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => {
+                let inner: &(dyn std::error::Error + 'static) = inner;
+                Some(inner)
+            }
+            None => err.source(),
+        };
+    }
+    Some((seen.fault(), innermost.to_string()))
+}
+
+/// What a walk down a source chain found.
+#[derive(Default)]
+struct Seen {
+    connect: bool,
+    certificate: Option<TransportFault>,
+    tls: bool,
+    not_sent: bool,
+    keepalive: bool,
+    io: bool,
+    h2: Option<TransportFault>,
+}
+
+impl Seen {
+    fn note(&mut self, err: &(dyn std::error::Error + 'static)) {
+        if err.is::<tonic::ConnectError>() {
+            self.connect = true;
+        } else if let Some(e) = err.downcast_ref::<hyper::Error>() {
+            self.not_sent |= e.is_canceled() || e.is_closed();
+            self.keepalive |= e.is_timeout();
+        } else if let Some(e) = err.downcast_ref::<h2::Error>() {
+            self.h2 = self.h2.or(h2_fault(e));
+            self.io |= e.is_io();
+        } else if err.is::<std::io::Error>() {
+            self.io = true;
+        } else {
+            #[cfg(any(feature = "tls-ring", feature = "tls-aws-lc"))]
+            if let Some(e) = err.downcast_ref::<rustls::Error>() {
+                self.tls = true;
+                self.certificate = self.certificate.or(certificate_fault(e));
+            }
+        }
+    }
+
+    fn fault(&self) -> TransportFault {
+        if let Some(cert) = self.certificate {
+            cert
+        } else if self.connect {
+            if self.tls {
+                TransportFault::Handshake
+            } else {
+                TransportFault::Connect
+            }
+        } else if self.not_sent {
+            TransportFault::NotSent
+        } else if let Some(fault) = self.h2 {
+            fault
+        } else if self.keepalive {
+            TransportFault::KeepaliveTimeout
+        } else if self.io {
+            TransportFault::ConnectionLost
+        } else {
+            TransportFault::Other
+        }
+    }
+}
+
+/// What an h2 error says of the stream, when it says anything more than an io failure.
+fn h2_fault(e: &h2::Error) -> Option<TransportFault> {
+    let reason = e.reason()?;
+    if e.is_remote() && e.is_reset() {
+        Some(if reason == h2::Reason::REFUSED_STREAM {
+            TransportFault::RefusedStream
+        } else {
+            TransportFault::Reset(reason.into())
+        })
+    } else if e.is_remote() && e.is_go_away() {
+        // h2 fails a stream with the peer's GOAWAY only when its last_stream_id excludes the
+        // stream, or when the stream was to open after it; streams the server kept fail later
+        // with an io error if the connection closes under them.
+        Some(TransportFault::GoAway)
+    } else if e.is_library() && e.is_reset() && reason == h2::Reason::REFUSED_STREAM {
+        // h2 refuses a response on its own only when its header block is over the limit.
+        Some(TransportFault::HeadersTooLarge)
+    } else {
+        None
+    }
+}
+
+#[cfg(any(feature = "tls-ring", feature = "tls-aws-lc"))]
+fn certificate_fault(e: &rustls::Error) -> Option<TransportFault> {
+    use rustls::CertificateError as C;
+    match e {
+        rustls::Error::InvalidCertificate(C::UnknownIssuer) => {
+            Some(TransportFault::CertificateNotTrusted)
+        }
+        rustls::Error::InvalidCertificate(
+            C::NotValidForName | C::NotValidForNameContext { .. },
+        ) => Some(TransportFault::CertificateNotValidForHost),
+        rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented => {
+            Some(TransportFault::CertificateInvalid)
+        }
+        _ => None,
+    }
 }
 
 impl Error {
@@ -140,16 +470,71 @@ impl Error {
                 status: Box::new(status),
             };
         }
+        if let Some((fault, detail)) = transport_fault(&status) {
+            return Error::Transport {
+                rpc,
+                fault,
+                detail,
+                host: None,
+                status: Box::new(status),
+            };
+        }
         Error::Grpc {
             rpc,
             status: Box::new(status),
         }
     }
 
-    /// The gRPC status, when the failure was at the gRPC level.
+    /// Names the server's host in a certificate failure (the only fault whose Display needs
+    /// it).
+    pub(crate) fn with_host(mut self, endpoint: Option<&str>) -> Self {
+        if let Error::Transport { fault, host, .. } = &mut self
+            && fault.is_certificate()
+            && let Some(endpoint) = endpoint
+        {
+            let authority = endpoint
+                .split_once("://")
+                .map_or(endpoint, |(_, rest)| rest);
+            let authority = authority.split('/').next().unwrap_or(authority);
+            let name = match authority.rsplit_once(':') {
+                Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+                _ => authority,
+            };
+            *host = Some(name.to_owned());
+        }
+        self
+    }
+
+    /// The gRPC status the server answered with, when the failure was one (or a message over
+    /// the size limit). A [`Transport`](Error::Transport) failure has none: see
+    /// [`transport_fault`](Error::transport_fault), and [`grpc_code`](Error::grpc_code) for the
+    /// code gRPC would give it.
     pub fn grpc_status(&self) -> Option<&tonic::Status> {
         match self {
             Error::Grpc { status, .. } | Error::MessageTooLarge { status, .. } => Some(status),
+            _ => None,
+        }
+    }
+
+    /// The gRPC code of a failed call: the server's status code; UNAVAILABLE for a transport
+    /// failure (as gRPC clients report them; CANCELLED is never used for one, since the caller
+    /// cancelled nothing); DEADLINE_EXCEEDED for [`Error::Timeout`]. `None` for failures that
+    /// are not about a call's gRPC outcome (configuration, credentials, in-band status).
+    pub fn grpc_code(&self) -> Option<tonic::Code> {
+        match self {
+            Error::Grpc { status, .. } | Error::MessageTooLarge { status, .. } => {
+                Some(status.code())
+            }
+            Error::Transport { .. } => Some(tonic::Code::Unavailable),
+            Error::Timeout { .. } | Error::StreamIdle { .. } => Some(tonic::Code::DeadlineExceeded),
+            _ => None,
+        }
+    }
+
+    /// What went wrong beneath gRPC, for a [`Transport`](Error::Transport) failure.
+    pub fn transport_fault(&self) -> Option<TransportFault> {
+        match self {
+            Error::Transport { fault, .. } => Some(*fault),
             _ => None,
         }
     }
@@ -168,9 +553,14 @@ impl Error {
     }
 
     /// The decoded response a non-SUCCESS status came with, as its concrete type (for example
-    /// `MultiOutputResponse`, whose outputs survive a MIXED_STATUS).
+    /// `MultiOutputResponse`, whose outputs survive a MIXED_STATUS), or the response that had no
+    /// status at all ([`Error::MissingStatus`]).
     pub fn response<T: 'static>(&self) -> Option<&T> {
-        self.clarifai().and_then(|e| e.response::<T>())
+        match self {
+            Error::Clarifai(e) => e.response::<T>(),
+            Error::MissingStatus { response, .. } => response.downcast_ref::<T>(),
+            _ => None,
+        }
     }
 
     /// The rpc that failed, when known.
@@ -180,24 +570,37 @@ impl Error {
             | Error::MissingAppId { rpc }
             | Error::Timeout { rpc, .. }
             | Error::MessageTooLarge { rpc, .. }
+            | Error::MissingStatus { rpc, .. }
+            | Error::StreamIdle { rpc, .. }
+            | Error::Transport { rpc, .. }
             | Error::Grpc { rpc, .. } => Some(*rpc).filter(|r| !r.is_empty()),
             Error::Clarifai(e) => Some(e.rpc),
             _ => None,
         }
     }
 
-    /// Whether trying again later may succeed: gRPC UNAVAILABLE, and Clarifai's throttling and
-    /// model-warming codes. This is what the default [`RetryPolicy`](crate::RetryPolicy) retries.
+    /// Whether trying again later may succeed: gRPC UNAVAILABLE, a transport failure other than
+    /// a certificate problem, and Clarifai's throttling and model-warming codes
+    /// ([`DEFAULT_RETRY_CODES`](crate::DEFAULT_RETRY_CODES)). Whether the client *does* retry
+    /// also depends on the rpc: see [`RetryPolicy`](crate::RetryPolicy).
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Grpc { status, .. } => status.code() == tonic::Code::Unavailable,
+            Error::Transport { fault, .. } => {
+                !fault.is_certificate() && *fault != TransportFault::HeadersTooLarge
+            }
             Error::Clarifai(e) => crate::retry::DEFAULT_RETRY_CODES.contains(&e.code.0),
             _ => false,
         }
     }
 
-    /// Whether the failure is about credentials: rejected or missing keys, missing scopes, a PAT
-    /// needed, or unusable credentials given to this crate.
+    /// Whether the failure is about credentials or permissions: a key or token rejected or
+    /// missing, missing scopes, a permission denied, an auth method disabled, a PAT needed, or
+    /// unusable credentials given to this crate. Not throttling ([`is_rate_limited`]) nor a
+    /// malformed request ([`is_invalid_request`]).
+    ///
+    /// [`is_rate_limited`]: Error::is_rate_limited
+    /// [`is_invalid_request`]: Error::is_invalid_request
     pub fn is_auth(&self) -> bool {
         match self {
             Error::InvalidCredentials { .. }
@@ -209,7 +612,32 @@ impl Error {
                 status.code(),
                 tonic::Code::Unauthenticated | tonic::Code::PermissionDenied
             ),
-            Error::Clarifai(e) => e.code.is_auth(),
+            Error::Clarifai(e) => e.code.group() == Some(CodeGroup::Auth),
+            _ => false,
+        }
+    }
+
+    /// Whether the account is being throttled or is over a usage limit (CONN_EXCEED_HOURLY_LIMIT,
+    /// CONN_EXCEED_MONTHLY_LIMIT, CONN_THROTTLED, CONN_EXCEEDS_LIMITS), or the server said
+    /// RESOURCE_EXHAUSTED.
+    pub fn is_rate_limited(&self) -> bool {
+        match self {
+            Error::Grpc { status, .. } => status.code() == tonic::Code::ResourceExhausted,
+            Error::Clarifai(e) => e.code.group() == Some(CodeGroup::RateLimited),
+            _ => false,
+        }
+    }
+
+    /// Whether the server could not make sense of the request: a bad request format, a path or
+    /// method it does not have, an invalid range (the CONN_* request codes), or gRPC
+    /// INVALID_ARGUMENT / UNIMPLEMENTED.
+    pub fn is_invalid_request(&self) -> bool {
+        match self {
+            Error::Grpc { status, .. } => matches!(
+                status.code(),
+                tonic::Code::InvalidArgument | tonic::Code::Unimplemented
+            ),
+            Error::Clarifai(e) => e.code.group() == Some(CodeGroup::InvalidRequest),
             _ => false,
         }
     }
@@ -231,7 +659,7 @@ impl Error {
     /// Whether the call ran out of time (locally or as reported by the server).
     pub fn is_timeout(&self) -> bool {
         match self {
-            Error::Timeout { .. } => true,
+            Error::Timeout { .. } | Error::StreamIdle { .. } => true,
             Error::Grpc { status, .. } => {
                 status.code() == tonic::Code::DeadlineExceeded
                     || (status.code() == tonic::Code::Cancelled
@@ -240,6 +668,22 @@ impl Error {
             _ => false,
         }
     }
+}
+
+/// The groups of Clarifai status codes a caller can act on, each with its own advice in the
+/// error's Display. Decided by the codes' names in the protos.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CodeGroup {
+    /// Credentials and permissions: a key or token invalid, missing or without the scopes, an
+    /// auth method disabled, a permission denied.
+    Auth,
+    /// Throttling and usage limits.
+    RateLimited,
+    /// A request the server could not make sense of: its format, path, method or range.
+    InvalidRequest,
+    /// The account itself: its standing, its tier, consent it has not given.
+    Account,
 }
 
 /// A Clarifai status code: the known [`StatusCode`] names, and unknown numbers kept as they came.
@@ -257,9 +701,36 @@ impl ClarifaiCode {
         self.known().map(|c| c.as_str_name())
     }
 
-    /// Whether this is one of the 11xxx connection/auth codes (bad key, missing scopes, ...).
+    /// The group a caller can act on, when the code belongs to one.
+    #[allow(deprecated)] // CONN_TOKEN_INVALID: deprecated, but servers may still send it
+    pub fn group(self) -> Option<CodeGroup> {
+        use StatusCode as C;
+        let code = self.known()?;
+        Some(match code {
+            C::ConnTokenInvalid
+            | C::ConnCredentialsInvalid
+            | C::ConnInsufficientScopes
+            | C::ConnKeyInvalid
+            | C::ConnKeyNotFound
+            | C::ConnInvalidRequest
+            | C::ConnAuthMethodDisabled => CodeGroup::Auth,
+            C::ConnExceedHourlyLimit
+            | C::ConnExceedMonthlyLimit
+            | C::ConnThrottled
+            | C::ConnExceedsLimits => CodeGroup::RateLimited,
+            C::ConnBadRequestFormat
+            | C::ConnDoesNotExist
+            | C::ConnMethodNotAllowed
+            | C::ConnInvalidRange => CodeGroup::InvalidRequest,
+            C::ConnAccountIssues | C::ConnNoGdprConsent => CodeGroup::Account,
+            _ if code.as_str_name().ends_with("_PERMISSION_DENIED") => CodeGroup::Auth,
+            _ => return None,
+        })
+    }
+
+    /// Whether this is a credentials or permissions code ([`CodeGroup::Auth`]).
     pub fn is_auth(self) -> bool {
-        (11000..12000).contains(&self.0)
+        self.group() == Some(CodeGroup::Auth)
     }
 }
 
@@ -355,42 +826,61 @@ impl ClarifaiError {
         }
     }
 
-    /// Plain-words advice for auth failures: what to check.
+    /// Plain-words advice for the code's [`CodeGroup`]: what to check or do.
     pub fn advice(&self) -> Option<String> {
-        if !self.code.is_auth() {
-            return None;
-        }
-        let text = format!("{} {}", self.status.description, self.status.details).to_lowercase();
         let code = self.code;
         let is = |c: StatusCode| code == c;
-        Some(
-            if is(StatusCode::ConnInsufficientScopes) || text.contains("scope") {
-                match missing_scopes(&self.status) {
-                Some(scopes) => format!(
-                    "the key lacks the scopes {scopes}: add them to the key in the Clarifai portal, or use a PAT"
-                ),
-                None => "the key lacks a scope this rpc needs (see clarifai_tonic::rpc::find(..).scopes), or use a PAT"
-                    .into(),
+        let advice = match code.group()? {
+            CodeGroup::Auth => {
+                let text =
+                    format!("{} {}", self.status.description, self.status.details).to_lowercase();
+                if is(StatusCode::ConnInsufficientScopes) || text.contains("scope") {
+                    match missing_scopes(&self.status) {
+                        Some(scopes) => format!(
+                            "the key lacks the scopes {scopes}: add them to the key in the \
+                             Clarifai portal, or use a PAT"
+                        ),
+                        None => "the key lacks a scope this rpc needs (see \
+                                 clarifai_tonic::rpc::find(..).scopes), or use a PAT"
+                            .into(),
+                    }
+                } else if is(StatusCode::ConnInvalidRequest) || text.contains("invalid request") {
+                    "no usable key reached the server: set credentials on the client (for \
+                     example Credentials::from_env()) and check that no proxy strips the \
+                     authorization header"
+                        .into()
+                } else if is(StatusCode::ConnAuthMethodDisabled) {
+                    "this way of authenticating is disabled for the account: use another kind of \
+                     credentials"
+                        .into()
+                } else if code
+                    .name()
+                    .is_some_and(|n| n.ends_with("_PERMISSION_DENIED"))
+                {
+                    "the credentials may not touch this resource: check that user_id/app_id name \
+                     an app the key can reach, and the key's scopes"
+                        .into()
+                } else {
+                    "the key was not recognised: check that the PAT or API key is current, \
+                     copied whole, and sent to the right endpoint"
+                        .into()
+                }
             }
-            } else if text.contains("not found")
-                || is(StatusCode::ConnKeyInvalid)
-                || is(StatusCode::ConnKeyNotFound)
-                || is(StatusCode::ConnCredentialsInvalid)
-            {
-                "the key was not recognised: check that the PAT or API key is current, copied whole, \
-             and sent to the right endpoint"
-                .into()
-            } else if text.contains("invalid request") || is(StatusCode::ConnInvalidRequest) {
-                "no usable key reached the server: set credentials on the client (for example \
-             Credentials::from_env()) and check that no proxy strips the authorization header"
-                    .into()
-            } else if is(StatusCode::ConnThrottled) || is(StatusCode::ConnExceedHourlyLimit) {
-                "the account is being rate limited: slow down or retry later".into()
-            } else {
-                "check the credentials, the account's limits, and that user_id/app_id name an app the key can reach"
-                .into()
-            },
-        )
+            CodeGroup::RateLimited => {
+                if is(StatusCode::ConnExceedMonthlyLimit) || is(StatusCode::ConnExceedsLimits) {
+                    "the account is over a usage limit: raise the plan's limits, or wait for the \
+                     period to end"
+                        .into()
+                } else {
+                    "the account is being rate limited: slow down, or retry later".into()
+                }
+            }
+            CodeGroup::InvalidRequest => "the server could not make sense of the request: check \
+                                          that this crate's protos match the endpoint's API"
+                .into(),
+            CodeGroup::Account => "check the account's standing in the Clarifai portal".into(),
+        };
+        Some(advice)
     }
 }
 

@@ -93,7 +93,12 @@
 //!         let partial = e.response::<api::MultiOutputResponse>().unwrap();
 //!         println!("{} outputs, some failed", partial.outputs.len());
 //!     }
-//!     Err(e) if e.is_auth() => eprintln!("check the key: {e}"),
+//!     Err(e) if e.is_auth() => eprintln!("check the key and its scopes: {e}"),
+//!     Err(e) if e.is_rate_limited() => eprintln!("slow down: {e}"),
+//!     Err(e) if e.is_invalid_request() => eprintln!("a request the server could not read: {e}"),
+//!     Err(e) if e.transport_fault().is_some_and(|f| !f.never_processed()) => {
+//!         eprintln!("the connection broke; the server may have run it: {e}")
+//!     }
 //!     Err(e) => eprintln!("{e}"),
 //! }
 //! # }
@@ -102,10 +107,16 @@
 //! ## Deadlines and retries
 //!
 //! Every call has a deadline ([`ClientBuilder::timeout`], 120 s by default, or
-//! `tonic::Request::set_timeout` per call) that also bounds its retries. By default a call is
-//! retried up to 5 times with exponential backoff and jitter on gRPC UNAVAILABLE, throttling
-//! (11003, 11005) and models warming up (21351, 21354, 21355); see [`RetryPolicy`], which can be set
-//! per client or per call (in the request's extensions).
+//! `tonic::Request::set_timeout` per call) that also bounds its retries. Retries follow gRPC's
+//! design: a request that never reached the server (no connection, a stream the server refused,
+//! a GOAWAY, a connection already closed) is re-sent for every rpc; after the server may have got
+//! it, a call is retried up to 5 times with exponential backoff and jitter on gRPC UNAVAILABLE or
+//! a lost connection only if it is safe to send twice ([`rpc::RpcInfo::retry`]: reads,
+//! searches, predictions; never PostInputs or another write, unless you opt in), and on
+//! throttling (11003, 11005) and models warming up (21351, 21354, 21355) for every rpc. See
+//! [`RetryPolicy`], which can be set per client or per call (in the request's extensions). A
+//! server or bidi stream that goes quiet for longer than
+//! [`ClientBuilder::stream_idle_timeout`] (5 minutes by default) ends with [`Error::StreamIdle`].
 //!
 //! ## Testing your service with MockV2
 //!
@@ -176,6 +187,6 @@ pub use client::{
     DEFAULT_TIMEOUT, InterceptedV2Client, ResponseStream,
 };
 pub use credentials::{CredentialKind, CredentialProvider, Credentials, RotatingCredentials};
-pub use error::{ClarifaiCode, ClarifaiError, Error};
+pub use error::{ClarifaiCode, ClarifaiError, CodeGroup, Error, TransportFault};
 pub use intercept::{AuthInterceptor, AuthService, REQUEST_ID_PREFIX, REQUEST_ID_PREFIX_HEADER};
 pub use retry::{DEFAULT_RETRY_CODES, RetryPolicy};

@@ -41,7 +41,7 @@ use tonic::metadata::MetadataMap;
 
 use crate::api::v2_server::V2Server;
 use crate::rpc::{BidiStreamingRpc, ClientStreamingRpc, Rpc, ServerStreamingRpc, UnaryRpc};
-use crate::{ClarifaiClient, Credentials, Error};
+use crate::{ClarifaiClient, ClarifaiResponse, Credentials, Error};
 
 type Message = Arc<dyn Any + Send + Sync>;
 type UnaryHandler<R> = Arc<
@@ -82,9 +82,38 @@ struct State {
     calls: Mutex<Vec<RecordedCall>>,
     /// Set to stop recording (benchmarks, long soak runs).
     not_recording: std::sync::atomic::AtomicBool,
+    /// Set to send handlers' responses without a status as they are.
+    keep_missing_status: std::sync::atomic::AtomicBool,
 }
 
 impl State {
+    /// A handler's response, with an in-band SUCCESS where it left `status` unset.
+    fn filled<T: ClarifaiResponse>(&self, mut response: T) -> T {
+        if !self
+            .keep_missing_status
+            .load(std::sync::atomic::Ordering::Relaxed)
+            && let Some(slot) = response.status_mut()
+            && slot.is_none()
+        {
+            *slot = Some(crate::api::status::Status {
+                code: crate::api::status::StatusCode::Success as i32,
+                description: "Ok".into(),
+                ..Default::default()
+            });
+        }
+        response
+    }
+
+    /// [`filled`](Self::filled) for each response of a stream.
+    fn filled_stream<T: ClarifaiResponse + Send + 'static>(
+        self: &Arc<Self>,
+        stream: BoxStream<T>,
+    ) -> BoxStream<T> {
+        use futures_util::StreamExt;
+        let state = self.clone();
+        Box::pin(stream.map(move |item| item.map(|r| state.filled(r))))
+    }
+
     fn handler(&self, rpc: &'static str) -> Option<Arc<dyn Any + Send + Sync>> {
         self.handlers.read().ok()?.get(rpc).cloned()
     }
@@ -429,6 +458,16 @@ impl MockV2 {
             .store(!on, std::sync::atomic::Ordering::Relaxed);
     }
 
+    /// Whether a handler's response that leaves `status` unset is sent with an in-band SUCCESS
+    /// filled in (the default, so that a handler need not build one: the client takes a
+    /// response without a status for a failure, [`Error::MissingStatus`]), or as it is (`false`:
+    /// to test that failure).
+    pub fn set_fill_status(&self, on: bool) {
+        self.state
+            .keep_missing_status
+            .store(!on, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Forgets the recorded calls.
     pub fn clear_calls(&self) {
         if let Ok(mut calls) = self.state.calls.lock() {
@@ -481,7 +520,8 @@ impl MockService {
         let handler = handler
             .downcast_ref::<UnaryHandler<R>>()
             .ok_or_else(|| unimplemented(R::INFO.name))?;
-        handler(request).await.map(tonic::Response::new)
+        let response = handler(request).await?;
+        Ok(tonic::Response::new(self.state.filled(response)))
     }
 
     async fn server_streaming<R: ServerStreamingRpc>(
@@ -500,7 +540,9 @@ impl MockService {
         let handler = handler
             .downcast_ref::<ServerStreamHandler<R>>()
             .ok_or_else(|| unimplemented(R::INFO.name))?;
-        Ok(tonic::Response::new(handler(request)))
+        Ok(tonic::Response::new(
+            self.state.filled_stream(handler(request)),
+        ))
     }
 
     fn incoming<R: Rpc>(
@@ -525,7 +567,9 @@ impl MockService {
         let handler = handler
             .downcast_ref::<BidiHandler<R>>()
             .ok_or_else(|| unimplemented(R::INFO.name))?;
-        Ok(tonic::Response::new(handler(request)))
+        Ok(tonic::Response::new(
+            self.state.filled_stream(handler(request)),
+        ))
     }
 
     #[allow(dead_code)]
@@ -541,7 +585,8 @@ impl MockService {
         let handler = handler
             .downcast_ref::<ClientStreamHandler<R>>()
             .ok_or_else(|| unimplemented(R::INFO.name))?;
-        handler(request).await.map(tonic::Response::new)
+        let response = handler(request).await?;
+        Ok(tonic::Response::new(self.state.filled(response)))
     }
 }
 

@@ -1,6 +1,7 @@
 //! The per-rpc table, generated from the protos' method options (which prost drops): for every rpc
 //! of `clarifai.api.V2`, its path, auth type (`cl_auth_type`), required scopes
-//! (`cl_depending_scopes`), streaming kind, and whether it works inside an app.
+//! (`cl_depending_scopes`), streaming kind, whether it works inside an app, and whether it is
+//! safe to send twice ([`RetrySafety`]).
 //!
 //! Each rpc also has a marker type here, named like the rpc (`rpc::PostModelOutputs`), which ties
 //! its request and response types together for generic code such as
@@ -34,6 +35,48 @@ pub enum Streaming {
     BidiStreaming,
 }
 
+/// Whether an rpc may be sent a second time after the server may have received it: the rule the
+/// default [`RetryPolicy`](crate::RetryPolicy) follows for failures after sending (gRPC
+/// UNAVAILABLE, a connection lost mid-call). Requests that never reached the server are resent
+/// whatever this says.
+///
+/// The rule, applied to the protos when the crate is built:
+/// - [`Read`](Self::Read): the rpc's REST route (its `google.api.http` option, leaving out
+///   additional bindings) is a GET.
+///   Get*, List*, MyScopes*, StreamInputs, StreamLogEntries.
+/// - [`Harmless`](Self::Harmless): not a GET, but a second execution does no harm, for the reason
+///   it carries: searches and queries, scope and password checks, and predictions
+///   (PostModelOutputs, PostWorkflowResults, GenerateModelOutputs). A prediction stores nothing,
+///   so a repeat gives an equivalent answer, but one that ran before the failure is billed again:
+///   set `RetryPolicy::none()` on calls where that matters more than the failure.
+/// - [`Unsafe`](Self::Unsafe): everything else (every other Post, Patch, Put, Delete and Cancel),
+///   since a repeat may create a second copy, apply a change twice, or report a deletion that
+///   did happen as not found.
+///
+/// ```
+/// use clarifai_tonic::rpc::{self, RetrySafety};
+/// assert_eq!(rpc::find("ListModels").unwrap().retry, RetrySafety::Read);
+/// assert!(rpc::find("PostModelOutputs").unwrap().retry.is_safe());
+/// assert_eq!(rpc::find("PostInputs").unwrap().retry, RetrySafety::Unsafe);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RetrySafety {
+    /// It only reads.
+    Read,
+    /// It is not a read, but a second execution does no harm, for the reason given.
+    Harmless(&'static str),
+    /// A second execution may do the work twice.
+    Unsafe,
+}
+
+impl RetrySafety {
+    /// Whether a second execution does no harm ([`Read`](Self::Read) or
+    /// [`Harmless`](Self::Harmless)).
+    pub fn is_safe(self) -> bool {
+        !matches!(self, RetrySafety::Unsafe)
+    }
+}
+
 /// What the protos say about one rpc.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RpcInfo {
@@ -53,6 +96,8 @@ pub struct RpcInfo {
     /// REST routes: true unless a route names the user (`{user_app_id.user_id}`) and none names
     /// the app.
     pub needs_app: bool,
+    /// Whether it is safe to send twice.
+    pub retry: RetrySafety,
     /// The full proto name of the request message.
     pub request_type: &'static str,
     /// The full proto name of the response message.

@@ -10,7 +10,7 @@ use super::deadline::grpc_timeout_value;
 use super::endpoint::{configure_tls, endpoint_from_lookup, parse_endpoint};
 use super::{
     ClarifaiClient, Config, DEFAULT_ENDPOINT, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_PAGE_SIZE,
-    DEFAULT_TIMEOUT,
+    DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT,
 };
 use crate::credentials::CliContext;
 use crate::intercept::CredentialSource;
@@ -22,6 +22,7 @@ pub struct ClientBuilder {
     endpoint: Option<String>,
     source: Option<CredentialSource>,
     timeout: Option<Option<Duration>>,
+    stream_idle: Option<Option<Duration>>,
     connect_timeout: Option<Duration>,
     retry: Option<RetryPolicy>,
     max_decoding: Option<usize>,
@@ -116,6 +117,21 @@ impl ClientBuilder {
     /// No default deadline.
     pub fn no_timeout(mut self) -> Self {
         self.timeout = Some(None);
+        self
+    }
+
+    /// The longest a server or bidi stream may go without a response message once it has
+    /// started (default [`DEFAULT_STREAM_IDLE_TIMEOUT`], 5 minutes). A stream that stalls longer
+    /// ends with [`Error::StreamIdle`]. The call's deadline bounds only the wait for a stream's
+    /// first message: this bounds each wait after it, however long the stream runs in all.
+    pub fn stream_idle_timeout(mut self, idle: Duration) -> Self {
+        self.stream_idle = Some(Some(idle));
+        self
+    }
+
+    /// No idle bound on streams: a stream that stalls waits for as long as the connection lives.
+    pub fn no_stream_idle_timeout(mut self) -> Self {
+        self.stream_idle = Some(None);
         self
     }
 
@@ -300,6 +316,9 @@ impl ClientBuilder {
             Config {
                 timeout,
                 timeout_header: timeout.map(grpc_timeout_value),
+                stream_idle: self
+                    .stream_idle
+                    .unwrap_or(Some(DEFAULT_STREAM_IDLE_TIMEOUT)),
                 retry: self.retry.unwrap_or_default(),
                 max_decoding: self.max_decoding.unwrap_or(DEFAULT_MAX_MESSAGE_SIZE),
                 max_encoding: self.max_encoding.unwrap_or(DEFAULT_MAX_MESSAGE_SIZE),

@@ -28,6 +28,7 @@ use crate::api::UserAppIdSet;
 use crate::api::status::StatusCode;
 use crate::codec::{RawCodec, SharedMessage, peek_status_code, status_payload};
 use crate::intercept::{AuthService, check_pat_only};
+use crate::retry::RetryKind;
 use crate::rpc::{Rpc, RpcInfo, ServerStreamingRpc, UnaryRpc};
 use crate::{Credentials, Error, RetryPolicy};
 
@@ -131,26 +132,25 @@ impl<'a> Call<'a> {
         Ok(request)
     }
 
-    /// Whether an attempt's outcome is worth another try: a retryable gRPC error, or a response
-    /// whose in-band code the policy retries.
-    fn should_retry<T>(&self, outcome: &Result<(T, Option<i32>), Error>, attempt: u32) -> bool {
-        match outcome {
-            Err(error) => {
-                let again = self.retry.should_retry(error, attempt);
-                if again {
-                    tracing::debug!(rpc = self.rpc.name, attempt, %error, "attempt failed");
-                }
-                again
-            }
+    /// Which retry an attempt's outcome earns, if any: a failure the policy retries for this
+    /// rpc, or a response whose in-band code it retries.
+    fn retry_kind<T>(&self, outcome: &Result<(T, Option<i32>), Error>) -> Option<RetryKind> {
+        let kind = match outcome {
+            Err(error) => self.retry.retry_kind(self.rpc, error),
             Ok((_, Some(code))) if *code != StatusCode::Success as i32 => {
-                let again = self.retry.should_retry_code(*code, attempt);
-                if again {
-                    tracing::debug!(rpc = self.rpc.name, attempt, code, "attempt failed in-band");
-                }
-                again
+                self.retry.retry_code(*code)
             }
-            Ok(_) => false,
+            Ok(_) => None,
+        };
+        if let Some(kind) = kind {
+            match outcome {
+                Err(error) => tracing::debug!(rpc = self.rpc.name, ?kind, %error, "attempt failed"),
+                Ok((_, code)) => {
+                    tracing::debug!(rpc = self.rpc.name, ?kind, ?code, "attempt failed in-band")
+                }
+            }
         }
+        kind
     }
 }
 
@@ -218,7 +218,7 @@ impl ClarifaiClient {
                 tracing::Span::current().record("attempt", attempt);
                 self.unary_attempt(call, attempt, deadline)
             },
-            |outcome, attempt| call.should_retry(outcome, attempt),
+            |outcome| call.retry_kind(outcome),
         );
         // No timer around the whole: each attempt bounds itself (see unary_attempt).
         let outcome = attempts.instrument(span.clone()).await;
@@ -246,7 +246,7 @@ impl ClarifaiClient {
         let mut body = grpc
             .server_streaming(request, PathAndQuery::from_static(rpc.path), RawCodec)
             .await
-            .map_err(|s| Error::from_status(name, s))?
+            .map_err(|s| self.failed(name, s))?
             .into_inner();
         // What tonic's unary call does after the headers: exactly one message, then the
         // trailers, whose status may still be an error.
@@ -281,7 +281,11 @@ impl ClarifaiClient {
             .map(|bytes| decode_checked::<R::Response>(rpc, bytes))
             .transpose()?;
         let head = futures_util::stream::iter(first.map(Ok));
-        Ok(Box::pin(head.chain(checked(rpc, rest))))
+        Ok(Box::pin(head.chain(checked(
+            rpc,
+            rest,
+            self.config.stream_idle,
+        ))))
     }
 
     /// The shared body of every server-streaming call: retried until the first message.
@@ -306,7 +310,7 @@ impl ClarifaiClient {
                 let mut stream = grpc
                     .server_streaming(request, PathAndQuery::from_static(rpc.path), RawCodec)
                     .await
-                    .map_err(|s| Error::from_status(rpc.name, s))?
+                    .map_err(|s| self.failed(rpc.name, s))?
                     .into_inner();
                 let first = stream
                     .message()
@@ -317,7 +321,7 @@ impl ClarifaiClient {
                     .and_then(|b| peek_status_code(b, call.status_field));
                 Ok(((first, stream), code))
             },
-            |outcome, attempt| call.should_retry(outcome, attempt),
+            |outcome| call.retry_kind(outcome),
         );
         let outcome = timed(rpc.name, call.timeout, deadline, attempts)
             .instrument(span.clone())
@@ -332,18 +336,34 @@ impl ClarifaiClient {
     }
 }
 
+impl ClarifaiClient {
+    /// The error for a call that failed to start: [`Error::from_status`], with the host named
+    /// where a certificate was the trouble.
+    pub(super) fn failed(&self, rpc: &'static str, status: tonic::Status) -> Error {
+        Error::from_status(rpc, status).with_host(self.config.endpoint.as_deref())
+    }
+}
+
 /// The client's tonic stack, as every call path uses it.
 pub(super) type Grpc = tonic::client::Grpc<AuthService<Channel>>;
 
-/// Waits until the channel can take a request; one that cannot is UNAVAILABLE (a retry may
-/// find it ready).
+/// Waits until the channel can take a request. One that cannot was never sent: a transparent
+/// retry may find the channel ready.
 pub(super) async fn ready(grpc: &mut Grpc, rpc: &'static str) -> Result<(), Error> {
     grpc.ready().await.map_err(|e| {
         let e: Box<dyn std::error::Error + Send + Sync> = e.into();
-        Error::from_status(
+        let detail = e.to_string();
+        let mut status = tonic::Status::from_error(e);
+        if status.code() != tonic::Code::Unavailable {
+            status = tonic::Status::unavailable(format!("the channel is not ready: {detail}"));
+        }
+        Error::Transport {
             rpc,
-            tonic::Status::unavailable(format!("the connection is not ready: {e}")),
-        )
+            fault: crate::TransportFault::NotSent,
+            detail,
+            host: None,
+            status: Box::new(status),
+        }
     })
 }
 
@@ -440,29 +460,42 @@ where
                 rpc, status, response,
             ))))
         }
+        None if T::STATUS_FIELD != 0 => Err(Error::MissingStatus {
+            rpc,
+            response: Box::new(response),
+        }),
         _ => Ok(response),
     }
 }
 
-/// A response stream with each item decoded and checked; a failure ends it.
+/// A response stream with each item decoded and checked; a failure ends it, and so does a wait
+/// for the next item longer than `idle` ([`Error::StreamIdle`]).
 pub(super) fn checked<T>(
     rpc: &'static str,
     stream: tonic::Streaming<Bytes>,
+    idle: Option<Duration>,
 ) -> impl Stream<Item = Result<T, Error>> + Send + 'static
 where
     T: prost::Message + Default + ClarifaiResponse + Send + Sync + 'static,
 {
-    // A failure ends the stream: after an error item, nothing more is read.
-    stream
-        .map(move |item| {
-            item.map_err(|s| Error::from_status(rpc, s))
-                .and_then(|bytes| decode_checked(rpc, bytes))
-        })
-        .scan(false, |failed, item| {
-            if *failed {
-                return futures_util::future::ready(None);
+    // The state is the stream while it may go on: after an error item, nothing more is read.
+    futures_util::stream::unfold(Some(stream), move |state| async move {
+        let mut stream = state?;
+        let next = match idle {
+            Some(idle) => match tokio::time::timeout(idle, stream.message()).await {
+                Ok(next) => next,
+                Err(_) => return Some((Err(Error::StreamIdle { rpc, idle }), None)),
+            },
+            None => stream.message().await,
+        };
+        match next {
+            Ok(Some(bytes)) => {
+                let item = decode_checked(rpc, bytes);
+                let rest = item.is_ok().then_some(stream);
+                Some((item, rest))
             }
-            *failed = item.is_err();
-            futures_util::future::ready(Some(item))
-        })
+            Ok(None) => None,
+            Err(status) => Some((Err(Error::from_status(rpc, status)), None)),
+        }
+    })
 }

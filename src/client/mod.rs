@@ -36,6 +36,9 @@ pub const DEFAULT_ENDPOINT: &str = "https://api.clarifai.com:443";
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 1 << 30;
 /// The default per-call deadline.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+/// The default for [`ClientBuilder::stream_idle_timeout`]: the longest a stream may go without a
+/// message once started.
+pub const DEFAULT_STREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 /// The default page size of the `list_*_stream` helpers when the request leaves `per_page` at 0.
 pub const DEFAULT_PAGE_SIZE: u32 = 100;
 
@@ -64,6 +67,8 @@ struct Config {
     timeout: Option<Duration>,
     /// `timeout` as a `grpc-timeout` value, formatted once.
     timeout_header: Option<HeaderValue>,
+    /// The longest wait between a stream's messages.
+    stream_idle: Option<Duration>,
     retry: RetryPolicy,
     max_decoding: usize,
     max_encoding: usize,

@@ -43,7 +43,7 @@ impl ClarifaiClient {
             ready(&mut grpc, rpc).await?;
             grpc.streaming(request, PathAndQuery::from_static(R::INFO.path), RawCodec)
                 .await
-                .map_err(|s| Error::from_status(rpc, s))
+                .map_err(|s| self.failed(rpc, s))
         };
         let span = call_span(R::INFO);
         let started = timed(rpc, timeout, deadline, start)
@@ -53,7 +53,8 @@ impl ClarifaiClient {
         let stream = started?.into_inner();
         let tail = futures_util::stream::once(async move { take(&failure) })
             .filter_map(|e| async move { e.map(Err) });
-        Ok(Box::pin(checked(rpc, stream).chain(tail)))
+        let items = checked(rpc, stream, self.config.stream_idle);
+        Ok(Box::pin(items.chain(tail)))
     }
 
     /// Calls a client-streaming rpc, with `user_app_id` filled on every outgoing message.
@@ -76,7 +77,7 @@ impl ClarifaiClient {
                 RawCodec,
             )
             .await
-            .map_err(|s| Error::from_status(rpc, s))
+            .map_err(|s| self.failed(rpc, s))
         }
         .instrument(span.clone())
         .await;

@@ -127,6 +127,10 @@ async fn tls_with_a_custom_ca() {
         .post_model_outputs(api::PostModelOutputsRequest::default())
         .await
         .unwrap_err();
-    assert!(err.grpc_status().is_some(), "{err:?}");
+    assert_eq!(
+        err.transport_fault(),
+        Some(clarifai_tonic::TransportFault::CertificateNotTrusted),
+        "{err:?}"
+    );
     assert_eq!(mock.call_count(), 1);
 }

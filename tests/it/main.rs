@@ -5,6 +5,7 @@ mod auth;
 mod cli_context;
 mod connection;
 mod deadline;
+mod faults;
 mod fidelity;
 mod fixture;
 mod generated;

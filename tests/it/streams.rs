@@ -30,7 +30,11 @@ async fn a_connection_dropped_mid_stream_ends_the_stream_with_an_error() {
         .await
         .expect("the stream hung");
     let err = next.expect("an error item, not a silent end").unwrap_err();
-    assert!(err.grpc_status().is_some(), "{err:?}");
+    assert_eq!(
+        err.transport_fault(),
+        Some(clarifai_tonic::TransportFault::ConnectionLost),
+        "{err:?}"
+    );
     assert!(stream.next().await.is_none(), "nothing after the error");
     // The next call reconnects.
     let response = client

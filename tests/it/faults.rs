@@ -382,6 +382,20 @@ async fn a_goaway_that_excludes_the_stream_is_resent_and_processed_once() {
         .expect("re-sent on a new connection after the GOAWAY");
     assert_eq!(server.processed(), 1);
     assert_eq!(server.connections.load(Ordering::SeqCst), 2);
+
+    // With transparent re-sends off, the fault comes back, named, with its h2 cause.
+    let server = H2Server::start(|_| ConnAct::GoAwayFirst, |_| Act::Answer).await;
+    let client = Fixture::new()
+        .retry(RetryPolicy::none().transparent_retries(0))
+        .client(server.url());
+    let err = post_inputs(&client).await.unwrap_err();
+    assert_eq!(err.transport_fault(), Some(TransportFault::GoAway));
+    assert!(err.to_string().contains("GOAWAY"), "{err}");
+    assert!(
+        chain(&err).iter().any(|e| e.contains("GoAway")),
+        "{:?}",
+        chain(&err)
+    );
 }
 
 #[tokio::test]

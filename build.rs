@@ -25,6 +25,8 @@ mod names;
 mod protos;
 #[path = "build/rpc_table.rs"]
 mod rpc_table;
+#[path = "build/setters.rs"]
+mod setters;
 #[path = "build/template.rs"]
 mod template;
 
@@ -67,6 +69,7 @@ fn run() -> BuildResult<()> {
         &rpc_table::rpc_table(&methods, &ext)?,
     )?;
     write_file(&out_dir, "scoped.rs", &accessors::scoped_impls(&methods)?)?;
+    write_file(&out_dir, "setters.rs", &setters::setters(&pool))?;
     write_file(
         &out_dir,
         "status_aliases.rs",

@@ -8,7 +8,7 @@ use heck::ToSnakeCase;
 use prost_reflect::MethodDescriptor;
 
 use crate::accessors::paged_rpcs;
-use crate::names::{escape_ident, first_doc_line, rust_type};
+use crate::names::{first_doc_line, rust_type};
 use crate::rpc_table::Streaming;
 use crate::template::fill;
 
@@ -69,10 +69,11 @@ const BIDI_STREAMING: &str = r#"
 
 /// The `_stream` helper of a paged rpc, right after the rpc's own method.
 const PAGINATED: &str = r#"
-    /// Every item of `{name}`, page after page, fetched lazily. Stops after an empty or short page;
-    /// `per_page` 0 means the client's page size, `page` 0 the first page.
-    pub fn {snake}_stream(&self, request: {req}) -> ResponseStream<{item}> {
-        self.paginate::<crate::rpc::{name}, _, _>(request, |r| std::mem::take(&mut r.{field}))
+    /// Every item of `{name}`, page after page, fetched lazily until a page comes back empty;
+    /// `per_page` 0 means the client's page size, `page` 0 the first page. A `tonic::Request`'s
+    /// metadata and extensions go with every page. Read it with [`StreamExt`](crate::StreamExt).
+    pub fn {snake}_stream(&self, request: impl tonic::IntoRequest<{req}>) -> ResponseStream<{item}> {
+        self.paginate::<crate::rpc::{name}>(request)
     }
 "#;
 
@@ -230,7 +231,7 @@ pub fn client_methods(methods: &[MethodDescriptor]) -> String {
                 ("resp", &rust_type(&m.output())),
             ],
         ));
-        if let Some((input, (field, item))) = paged.get(name) {
+        if let Some((input, (_, item))) = paged.get(name) {
             out.push_str(&fill(
                 PAGINATED,
                 &[
@@ -238,7 +239,6 @@ pub fn client_methods(methods: &[MethodDescriptor]) -> String {
                     ("snake", &snake),
                     ("req", &rust_type(input)),
                     ("item", &rust_type(item)),
-                    ("field", &escape_ident(&field.to_snake_case())),
                 ],
             ));
         }

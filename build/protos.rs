@@ -111,6 +111,19 @@ fn describe_protox_error(e: &protox::Error, manifest: &Path) -> String {
     text
 }
 
+/// Whether a field is stored as `Option<Box<T>>` (see [`boxed_fields`]): a singular message
+/// field, except the well-known types and [`NEVER_BOXED`].
+pub fn is_boxed(field: &prost_reflect::FieldDescriptor) -> bool {
+    let Kind::Message(target) = field.kind() else {
+        return false;
+    };
+    let target = target.full_name();
+    !field.is_list()
+        && !field.is_map()
+        && !target.starts_with("google.protobuf.")
+        && !NEVER_BOXED.contains(&target)
+}
+
 /// Singular message fields to store as `Box<T>`.
 ///
 /// Clarifai's messages nest deeply: inline, the largest struct is about 19.5 KB and one unary call
@@ -122,14 +135,7 @@ fn boxed_fields(pool: &DescriptorPool) -> BTreeSet<String> {
     let mut paths = BTreeSet::new();
     for message in clarifai_messages(pool) {
         for field in message.fields() {
-            let Kind::Message(target) = field.kind() else {
-                continue;
-            };
-            if field.is_list() || field.is_map() {
-                continue;
-            }
-            let target = target.full_name();
-            if target.starts_with("google.protobuf.") || NEVER_BOXED.contains(&target) {
+            if !is_boxed(&field) {
                 continue;
             }
             paths.insert(format!(".{}.{}", message.full_name(), field.name()));

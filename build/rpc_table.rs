@@ -7,7 +7,8 @@ use prost_reflect::{
 };
 
 use crate::BuildResult;
-use crate::names::{first_doc_line, rust_type};
+use crate::accessors::paged_rpcs;
+use crate::names::{escape_ident, first_doc_line, rust_type};
 use crate::protos::SERVICE;
 use crate::template::fill;
 
@@ -35,6 +36,15 @@ impl Rpc for {name} {
     const INFO: &'static RpcInfo = &RPCS[{index}];
 }
 impl {kind}Rpc for {name} {}
+"#;
+
+/// The paging of a paged List rpc: which field of its response holds the items.
+const PAGED: &str = r#"
+impl PagedRpc for {name} {
+    type Item = {item};
+    #[inline]
+    fn items(response: &mut Self::Response) -> &mut Vec<Self::Item> { &mut response.{field} }
+}
 "#;
 
 /// The custom method options that prost drops.
@@ -111,6 +121,7 @@ fn enum_variant(e: &EnumDescriptor, number: i32) -> BuildResult<String> {
 /// `rpc_table.rs`: one `RpcInfo` per rpc, sorted by name, and a marker type per rpc.
 pub fn rpc_table(methods: &[MethodDescriptor], ext: &Extensions) -> BuildResult<String> {
     check_harmless(methods)?;
+    let paged = paged_rpcs(methods);
     let mut sorted: Vec<&MethodDescriptor> = methods.iter().collect();
     sorted.sort_by(|a, b| a.name().cmp(b.name()));
 
@@ -177,6 +188,19 @@ pub fn rpc_table(methods: &[MethodDescriptor], ext: &Extensions) -> BuildResult<
                 ("kind", kind),
             ],
         ));
+        if let Some((_, (field, item))) = paged.get(name) {
+            markers.push_str(&fill(
+                PAGED,
+                &[
+                    ("name", name),
+                    ("item", &rust_type(item)),
+                    (
+                        "field",
+                        &escape_ident(&heck::ToSnakeCase::to_snake_case(field.as_str())),
+                    ),
+                ],
+            ));
+        }
     }
     Ok(fill(
         RPC_TABLE,

@@ -12,6 +12,11 @@
 pub use crate::generated::MatrixUint64;
 pub use crate::generated::clarifai::api::*;
 
+/// `set_x` / `with_x` / `clear_x` for every singular message field: no `Some(Box::new(..))`.
+mod setters {
+    include!(concat!(env!("OUT_DIR"), "/setters.rs"));
+}
+
 mod aliases {
     use crate::api::status::StatusCode;
     include!(concat!(env!("OUT_DIR"), "/status_aliases.rs"));
@@ -74,7 +79,8 @@ impl Input {
         })
     }
 
-    fn from_data(data: Data) -> Self {
+    /// An input with this data.
+    pub fn from_data(data: Data) -> Self {
         Input {
             data: Some(Box::new(data)),
             ..Default::default()
@@ -95,5 +101,229 @@ impl Input {
     /// The input's text, if it has one.
     pub fn text(&self) -> Option<&Text> {
         self.data.as_ref()?.text.as_deref()
+    }
+}
+
+/// `UserAppIdSet::new("clarifai", "main")`.
+impl UserAppIdSet {
+    /// The ids of a user and one of their apps (`app_id` may be empty for user-level rpcs).
+    pub fn new(user_id: impl Into<String>, app_id: impl Into<String>) -> Self {
+        UserAppIdSet {
+            user_id: user_id.into(),
+            app_id: app_id.into(),
+        }
+    }
+}
+
+/// Concepts as a model's `output_config.select_concepts`, or as an input's labels.
+///
+/// ```
+/// use clarifai_tonic::api::Concept;
+/// let train = Concept::new("train").with_value(1.0);
+/// assert_eq!((train.id.as_str(), train.value), ("train", 1.0));
+/// ```
+impl Concept {
+    /// The concept with this id.
+    pub fn new(id: impl Into<String>) -> Self {
+        Concept {
+            id: id.into(),
+            ..Default::default()
+        }
+    }
+
+    /// The same concept with this name.
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// The same concept with this value (1.0: present, 0.0: absent, as a label).
+    pub fn with_value(mut self, value: f32) -> Self {
+        self.value = value;
+        self
+    }
+}
+
+impl Image {
+    /// The image at `url`.
+    pub fn url(url: impl Into<String>) -> Self {
+        Image {
+            url: url.into(),
+            ..Default::default()
+        }
+    }
+}
+
+impl Video {
+    /// The video at `url`.
+    pub fn url(url: impl Into<String>) -> Self {
+        Video {
+            url: url.into(),
+            ..Default::default()
+        }
+    }
+}
+
+impl Audio {
+    /// The audio at `url`.
+    pub fn url(url: impl Into<String>) -> Self {
+        Audio {
+            url: url.into(),
+            ..Default::default()
+        }
+    }
+}
+
+impl Text {
+    /// This text.
+    pub fn raw(raw: impl Into<String>) -> Self {
+        Text {
+            raw: raw.into(),
+            ..Default::default()
+        }
+    }
+}
+
+/// More inputs than images: video and audio by URL or bytes.
+///
+/// ```
+/// use clarifai_tonic::api::Input;
+/// let clip = Input::video_url("https://samples.clarifai.com/beer.mp4");
+/// assert_eq!(clip.data.unwrap().video.unwrap().url, "https://samples.clarifai.com/beer.mp4");
+/// ```
+impl Input {
+    /// An input with the video at `url`.
+    pub fn video_url(url: impl Into<String>) -> Self {
+        Self::from_data(Data {
+            video: Some(Box::new(Video::url(url))),
+            ..Default::default()
+        })
+    }
+
+    /// An input with these video bytes (the encoded file).
+    pub fn video_bytes(bytes: impl Into<bytes::Bytes>) -> Self {
+        Self::from_data(Data {
+            video: Some(Box::new(Video {
+                base64: bytes.into(),
+                ..Default::default()
+            })),
+            ..Default::default()
+        })
+    }
+
+    /// An input with the audio at `url`.
+    pub fn audio_url(url: impl Into<String>) -> Self {
+        Self::from_data(Data {
+            audio: Some(Box::new(Audio::url(url))),
+            ..Default::default()
+        })
+    }
+
+    /// An input with these audio bytes (the encoded file).
+    pub fn audio_bytes(bytes: impl Into<bytes::Bytes>) -> Self {
+        Self::from_data(Data {
+            audio: Some(Box::new(Audio {
+                base64: bytes.into(),
+                ..Default::default()
+            })),
+            ..Default::default()
+        })
+    }
+
+    /// The input's concepts (its labels), or none.
+    pub fn concepts(&self) -> &[Concept] {
+        self.data.as_ref().map_or(&[], |d| &d.concepts)
+    }
+}
+
+/// What a model answered for one input, without walking the nested options by hand.
+///
+/// ```
+/// use clarifai_tonic::api::{Concept, Data, Output, Text};
+/// let output = Output {
+///     data: Some(Box::new(Data {
+///         concepts: vec![Concept::new("train").with_value(0.99)],
+///         text: Some(Box::new(Text::raw("a train"))),
+///         ..Default::default()
+///     })),
+///     ..Default::default()
+/// };
+/// assert_eq!(output.concepts()[0].id, "train");
+/// assert_eq!(output.text(), Some("a train"));
+/// assert!(output.regions().is_empty() && output.embeddings().is_empty());
+/// ```
+impl Output {
+    /// The concepts it predicted, most likely first as the server sends them.
+    pub fn concepts(&self) -> &[Concept] {
+        self.data.as_ref().map_or(&[], |d| &d.concepts)
+    }
+
+    /// The text it produced (a text or generative model), if any.
+    pub fn text(&self) -> Option<&str> {
+        Some(self.data.as_ref()?.text.as_ref()?.raw.as_str())
+    }
+
+    /// The regions it found (a detection or segmentation model).
+    pub fn regions(&self) -> &[Region] {
+        self.data.as_ref().map_or(&[], |d| &d.regions)
+    }
+
+    /// The embeddings it computed (an embedding model).
+    pub fn embeddings(&self) -> &[Embedding] {
+        self.data.as_ref().map_or(&[], |d| &d.embeddings)
+    }
+
+    /// Whether its own status is SUCCESS (one output can fail in a MIXED_STATUS batch).
+    pub fn succeeded(&self) -> bool {
+        self.status
+            .as_ref()
+            .is_some_and(|s| s.code == status::StatusCode::Success as i32)
+    }
+}
+
+/// One item of a batch that failed: its id and its own status.
+#[derive(Debug, Clone, Copy)]
+pub struct ItemFailure<'a> {
+    /// The item's id (the input's id, or the output's).
+    pub id: &'a str,
+    /// Its index in the batch.
+    pub index: usize,
+    /// Its status, as the server sent it.
+    pub status: &'a status::Status,
+}
+
+fn failures_of<'a, T>(
+    items: &'a [T],
+    of: impl Fn(&'a T) -> (&'a str, Option<&'a status::Status>),
+) -> Vec<ItemFailure<'a>> {
+    items
+        .iter()
+        .enumerate()
+        .filter_map(|(index, item)| {
+            let (id, status) = of(item);
+            let status = status?;
+            (status.code != status::StatusCode::Success as i32).then_some(ItemFailure {
+                id,
+                index,
+                status,
+            })
+        })
+        .collect()
+}
+
+/// The inputs of a batch whose own status is not SUCCESS (as in a MIXED_STATUS answer).
+impl MultiInputResponse {
+    /// Each failed input with its id, index and status.
+    pub fn failures(&self) -> Vec<ItemFailure<'_>> {
+        failures_of(&self.inputs, |i| (i.id.as_str(), i.status.as_ref()))
+    }
+}
+
+/// The outputs of a batch whose own status is not SUCCESS (as in a MIXED_STATUS answer).
+impl MultiOutputResponse {
+    /// Each failed output with its id (the output's; its input's id is in `output.input`), index
+    /// and status.
+    pub fn failures(&self) -> Vec<ItemFailure<'_>> {
+        failures_of(&self.outputs, |o| (o.id.as_str(), o.status.as_ref()))
     }
 }

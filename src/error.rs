@@ -563,6 +563,33 @@ impl Error {
         }
     }
 
+    /// Takes the response a non-SUCCESS status (or no status) came with out of the error, as its
+    /// concrete type: for a batch, where MIXED_STATUS is data, not failure. Any other error, or
+    /// another type, comes back as the error.
+    ///
+    /// ```no_run
+    /// # use clarifai_tonic::{api, ClarifaiClient, Error};
+    /// # async fn run(client: ClarifaiClient, request: api::PostInputsRequest) -> Result<(), Error> {
+    /// let response = match client.post_inputs(request).await {
+    ///     Err(e) if e.is_mixed_status() => e.into_response::<api::MultiInputResponse>()?,
+    ///     other => other?,
+    /// };
+    /// for failed in response.failures() {
+    ///     eprintln!("{}: {}", failed.id, failed.status.description);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn into_response<T: 'static>(self) -> Result<T, Error> {
+        match self {
+            Error::Clarifai(e) => e.into_response::<T>().map_err(Error::Clarifai),
+            Error::MissingStatus { rpc, response } => match response.downcast::<T>() {
+                Ok(response) => Ok(*response),
+                Err(response) => Err(Error::MissingStatus { rpc, response }),
+            },
+            other => Err(other),
+        }
+    }
+
     /// The rpc that failed, when known.
     pub fn rpc(&self) -> Option<&'static str> {
         match self {
@@ -640,6 +667,13 @@ impl Error {
             Error::Clarifai(e) => e.code.group() == Some(CodeGroup::InvalidRequest),
             _ => false,
         }
+    }
+
+    /// Whether some items of a batch failed and the others did not (MIXED_STATUS): the
+    /// response, with every item's own status, is in the error ([`Error::into_response`]).
+    pub fn is_mixed_status(&self) -> bool {
+        self.clarifai()
+            .is_some_and(|e| e.code == StatusCode::MixedStatus)
     }
 
     /// Whether the thing asked for does not exist.

@@ -145,6 +145,10 @@
 
 #![warn(missing_docs)]
 
+/// What reads a [`ResponseStream`]: `next()`, `map`, ... (from `futures-util`).
+pub use futures_util::StreamExt;
+/// What gathers a [`ResponseStream`]: `try_collect()`, `try_next()`, ... (from `futures-util`).
+pub use futures_util::TryStreamExt;
 pub use prost;
 pub use prost_types;
 pub use tonic;

@@ -40,8 +40,10 @@ use tonic::codegen::BoxStream;
 use tonic::metadata::MetadataMap;
 
 use crate::api::v2_server::V2Server;
-use crate::rpc::{BidiStreamingRpc, ClientStreamingRpc, Rpc, ServerStreamingRpc, UnaryRpc};
-use crate::{ClarifaiClient, ClarifaiResponse, Credentials, Error};
+use crate::rpc::{
+    BidiStreamingRpc, ClientStreamingRpc, PagedRpc, Rpc, ServerStreamingRpc, UnaryRpc,
+};
+use crate::{ClarifaiClient, ClarifaiResponse, Credentials, Error, Paged};
 
 type Message = Arc<dyn Any + Send + Sync>;
 type UnaryHandler<R> = Arc<
@@ -375,6 +377,140 @@ impl MockV2 {
         self.on::<R, _, _>(move |_| {
             let response = response.clone();
             async move { Ok(response) }
+        });
+    }
+
+    /// Answers every call of the unary rpc `R` with Clarifai's in-band status `code` (gRPC OK, as
+    /// the API answers its failures) and `description`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use clarifai_tonic::{api, api::status::StatusCode, mock::MockV2, rpc, Credentials};
+    /// let mock = MockV2::start().await?;
+    /// mock.fail::<rpc::GetModel>(StatusCode::ModelDoesNotExist, "no such model");
+    /// let client = mock.client(Credentials::pat("pat", "me", "app")?)?;
+    /// let err = client.get_model(api::GetModelRequest::default()).await.unwrap_err();
+    /// assert!(err.is_not_found());
+    /// # Ok(()) }
+    /// ```
+    pub fn fail<R: UnaryRpc>(&self, code: crate::api::status::StatusCode, description: &str) {
+        let mut response = R::Response::default();
+        if let Some(slot) = response.status_mut() {
+            *slot = Some(crate::api::status::Status {
+                code: code as i32,
+                description: description.to_owned(),
+                req_id: "mock".into(),
+                ..Default::default()
+            });
+        }
+        self.respond::<R>(response);
+    }
+
+    /// Answers the List rpc `R` page by page out of `items`, as the API does: `page` (from 1) and
+    /// `per_page` pick the slice, `per_page` capped at `cap` (0: no cap) as a server may cap it;
+    /// a page past the end is empty.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use clarifai_tonic::{api, mock::MockV2, rpc, Credentials, TryStreamExt};
+    /// let mock = MockV2::start().await?;
+    /// let models: Vec<api::Model> = (0..120)
+    ///     .map(|i| api::Model { id: format!("m{i}"), ..Default::default() })
+    ///     .collect();
+    /// mock.respond_pages::<rpc::ListModels>(models, 50);
+    /// let client = mock.client(Credentials::pat("pat", "me", "app")?)?;
+    /// let all: Vec<api::Model> = client
+    ///     .list_models_stream(api::ListModelsRequest { per_page: 100, ..Default::default() })
+    ///     .try_collect()
+    ///     .await?;
+    /// assert_eq!(all.len(), 120);
+    /// # Ok(()) }
+    /// ```
+    pub fn respond_pages<R: PagedRpc>(&self, items: Vec<R::Item>, cap: u32) {
+        let items = Arc::new(items);
+        self.on::<R, _, _>(move |request| {
+            let request = request.into_inner();
+            let per_page = match (request.per_page(), cap) {
+                (0, 0) => 128,
+                (0, cap) => cap,
+                (asked, 0) => asked,
+                (asked, cap) => asked.min(cap),
+            } as usize;
+            let start = (request.page().max(1) as usize - 1).saturating_mul(per_page);
+            let page: Vec<R::Item> = items.iter().skip(start).take(per_page).cloned().collect();
+            async move {
+                let mut response = R::Response::default();
+                *R::items(&mut response) = page;
+                Ok(response)
+            }
+        });
+    }
+
+    /// Answers PostModelOutputs (when the request names `model_id`) with one output per input,
+    /// each with these concepts and values: a model to test a service's predict path against.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use clarifai_tonic::{api, mock::MockV2, Credentials};
+    /// let mock = MockV2::start().await?;
+    /// mock.model("general-image-recognition", &[("train", 0.99), ("railway", 0.97)]);
+    /// let client = mock.client(Credentials::pat("pat", "me", "app")?)?;
+    /// let response = client
+    ///     .post_model_outputs(api::PostModelOutputsRequest {
+    ///         model_id: "general-image-recognition".into(),
+    ///         inputs: vec![api::Input::image_url("https://samples.clarifai.com/metro-north.jpg")],
+    ///         ..Default::default()
+    ///     })
+    ///     .await?;
+    /// assert_eq!(response.outputs[0].concepts()[0].id, "train");
+    /// # Ok(()) }
+    /// ```
+    pub fn model(&self, model_id: &str, concepts: &[(&str, f32)]) {
+        use crate::api;
+        let model_id = model_id.to_owned();
+        let concepts: Arc<Vec<api::Concept>> = Arc::new(
+            concepts
+                .iter()
+                .map(|(id, value)| api::Concept::new(*id).with_name(*id).with_value(*value))
+                .collect(),
+        );
+        self.on::<crate::rpc::PostModelOutputs, _, _>(move |request| {
+            let request = request.into_inner();
+            let known = request.model_id == model_id;
+            let concepts = concepts.clone();
+            async move {
+                if !known {
+                    return Ok(api::MultiOutputResponse {
+                        status: Some(api::status::Status {
+                            code: api::status::StatusCode::ModelDoesNotExist as i32,
+                            description: format!("MockV2 has no model {:?}", request.model_id),
+                            ..Default::default()
+                        }),
+                        ..Default::default()
+                    });
+                }
+                let outputs = request
+                    .inputs
+                    .into_iter()
+                    .map(|input| api::Output {
+                        id: format!("output-{}", input.id),
+                        status: Some(api::status::Status {
+                            code: api::status::StatusCode::Success as i32,
+                            ..Default::default()
+                        }),
+                        input: Some(Box::new(input)),
+                        data: Some(Box::new(api::Data {
+                            concepts: concepts.to_vec(),
+                            ..Default::default()
+                        })),
+                        ..Default::default()
+                    })
+                    .collect();
+                Ok(api::MultiOutputResponse {
+                    outputs,
+                    ..Default::default()
+                })
+            }
         });
     }
 

@@ -135,6 +135,16 @@ pub trait ClientStreamingRpc: Rpc {}
 /// An rpc with a stream each way.
 pub trait BidiStreamingRpc: Rpc {}
 
+/// A List rpc that pages (its request has `page` and `per_page`): where its response keeps the
+/// items. What `list_*_stream` and [`MockV2::respond_pages`](crate::mock::MockV2::respond_pages)
+/// build on.
+pub trait PagedRpc: UnaryRpc<Request: crate::Paged> {
+    /// One item (`Model` for ListModels).
+    type Item: Clone + Send + Sync + 'static;
+    /// The response's list of items.
+    fn items(response: &mut Self::Response) -> &mut Vec<Self::Item>;
+}
+
 /// Looks an rpc up by name (`"PostApps"`), or by path (`"/clarifai.api.V2/PostApps"`).
 pub fn find(name: &str) -> Option<&'static RpcInfo> {
     let name = name.strip_prefix("/clarifai.api.V2/").unwrap_or(name);

@@ -42,7 +42,26 @@ pub const DEFAULT_STREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 /// The default page size of the `list_*_stream` helpers when the request leaves `per_page` at 0.
 pub const DEFAULT_PAGE_SIZE: u32 = 100;
 
-/// A stream of responses, each checked for Clarifai's in-band status.
+/// A stream of responses (or of a List rpc's items, page after page), each checked for
+/// Clarifai's in-band status; a failure is its last item.
+///
+/// Read it with [`StreamExt`](crate::StreamExt) (re-exported from `futures-util`, so no other
+/// crate is needed): `while let Some(item) = stream.next().await { let item = item?; .. }`, or
+/// gather it with [`TryStreamExt::try_collect`](crate::TryStreamExt::try_collect).
+///
+/// ```no_run
+/// use clarifai_tonic::{api, ClarifaiClient, StreamExt, TryStreamExt};
+/// # async fn run(client: ClarifaiClient) -> Result<(), clarifai_tonic::Error> {
+/// let mut models = client.list_models_stream(api::ListModelsRequest::default());
+/// while let Some(model) = models.next().await {
+///     println!("{}", model?.id);
+/// }
+/// let all: Vec<api::Model> = client
+///     .list_models_stream(api::ListModelsRequest::default())
+///     .try_collect()
+///     .await?;
+/// # Ok(()) }
+/// ```
 pub type ResponseStream<T> = Pin<Box<dyn Stream<Item = Result<T, Error>> + Send + 'static>>;
 
 /// The generated client with credentials applied, as [`ClarifaiClient::v2`] gives it.

@@ -1,46 +1,45 @@
 //! Pagination: every item of a List rpc, page after page, fetched lazily.
 
-use std::sync::Arc;
-
 use super::{ClarifaiClient, ResponseStream};
 use crate::Error;
 use crate::accessors::Paged;
-use crate::rpc::UnaryRpc;
+use crate::rpc::PagedRpc;
 
 impl ClarifaiClient {
-    /// Yields every item of a paginated List rpc, fetching pages lazily: it stops after an empty
-    /// or short page. `per_page` 0 means the client's page size; `page` 0 means the first.
-    pub fn paginate<R, T, F>(&self, request: R::Request, items: F) -> ResponseStream<T>
-    where
-        R: UnaryRpc,
-        R::Request: Paged,
-        T: Send + 'static,
-        F: Fn(&mut R::Response) -> Vec<T> + Send + Sync + 'static,
-    {
-        let mut request = request;
-        if request.per_page() == 0 {
-            request.set_per_page(self.config.page_size);
+    /// Yields every item of a paginated List rpc, fetching pages lazily, until a page comes back
+    /// empty. That costs one request past the last page, but never stops short when a server
+    /// caps `per_page` below what was asked. `per_page` 0 means the client's page size; `page` 0
+    /// means the first. The request's metadata and extensions (a timeout, a [`RetryPolicy`],
+    /// other [`Credentials`]) go with every page; a failed page ends the stream with its error.
+    ///
+    /// [`RetryPolicy`]: crate::RetryPolicy
+    /// [`Credentials`]: crate::Credentials
+    pub fn paginate<R: PagedRpc>(
+        &self,
+        request: impl tonic::IntoRequest<R::Request>,
+    ) -> ResponseStream<R::Item> {
+        let (metadata, extensions, mut message) = request.into_request().into_parts();
+        if message.per_page() == 0 {
+            message.set_per_page(self.config.page_size);
         }
-        if request.page() == 0 {
-            request.set_page(1);
+        if message.page() == 0 {
+            message.set_page(1);
         }
         let client = self.clone();
-        let per_page = request.per_page() as usize;
-        let items = Arc::new(items);
-        // Decide whether to fetch another page inside the unfold, so that no request goes out
-        // after the last (empty or short) page.
-        let pages = futures_util::stream::unfold(Some(request), move |state| {
+        let pages = futures_util::stream::unfold(Some(message), move |state| {
             let client = client.clone();
-            let items = items.clone();
+            let (metadata, extensions) = (metadata.clone(), extensions.clone());
             async move {
-                let request = state?;
-                let mut next = request.clone();
+                let message = state?;
+                let mut next = message.clone();
                 next.set_page(next.page().saturating_add(1));
-                match client.unary::<R>(tonic::Request::new(request)).await {
+                let request = tonic::Request::from_parts(metadata, extensions, message);
+                match client.unary::<R>(request).await {
                     Ok(mut response) => {
-                        let batch = items(&mut response);
-                        let more = batch.len() >= per_page && !batch.is_empty();
-                        let batch: Vec<Result<T, Error>> = batch.into_iter().map(Ok).collect();
+                        let batch = std::mem::take(R::items(&mut response));
+                        let more = !batch.is_empty();
+                        let batch: Vec<Result<R::Item, Error>> =
+                            batch.into_iter().map(Ok).collect();
                         Some((futures_util::stream::iter(batch), more.then_some(next)))
                     }
                     Err(e) => Some((futures_util::stream::iter(vec![Err(e)]), None)),

@@ -9,7 +9,7 @@ use crate::fixture::{Fixture, status, success};
 use clarifai_tonic::DEFAULT_PAGE_SIZE;
 
 #[tokio::test]
-async fn pagination_yields_every_item_in_three_requests() {
+async fn pagination_yields_every_item_and_stops_at_the_first_empty_page() {
     let (mock, client) = Fixture::fast().start().await;
     mock.on::<rpc::ListModels, _, _>(|req| async move {
         let r = req.into_inner();
@@ -42,7 +42,8 @@ async fn pagination_yields_every_item_in_three_requests() {
         .iter()
         .map(|r| (r.page, r.per_page))
         .collect();
-    assert_eq!(pages, [(1, 10), (2, 10), (3, 10)]);
+    // The short third page is not taken for the last: only an empty page ends the stream.
+    assert_eq!(pages, [(1, 10), (2, 10), (3, 10), (4, 10)]);
     assert_eq!(
         mock.requests::<rpc::ListModels>()[0]
             .user_app_id
@@ -68,5 +69,39 @@ async fn pagination_yields_every_item_in_three_requests() {
     assert_eq!(
         mock.requests::<rpc::ListModels>()[0].per_page,
         DEFAULT_PAGE_SIZE
+    );
+}
+
+#[tokio::test]
+async fn a_server_that_caps_per_page_below_the_ask_loses_no_item() {
+    let (mock, client) = Fixture::fast().start().await;
+    let models: Vec<api::Model> = (0..120)
+        .map(|i| api::Model {
+            id: format!("m{i}"),
+            ..Default::default()
+        })
+        .collect();
+    mock.respond_pages::<rpc::ListModels>(models, 50);
+    // Per-call options reach every page: here, other credentials.
+    let mut request = tonic::Request::new(api::ListModelsRequest {
+        per_page: 100,
+        ..Default::default()
+    });
+    request
+        .extensions_mut()
+        .insert(clarifai_tonic::Credentials::pat("other-pat", "someone", "their-app").unwrap());
+    let ids: Vec<String> = client
+        .list_models_stream(request)
+        .map(|m| m.unwrap().id)
+        .collect()
+        .await;
+    assert_eq!(ids.len(), 120, "the server capped pages at 50, none lost");
+    let calls = mock.calls_to::<rpc::ListModels>();
+    assert_eq!(calls.len(), 4, "50 + 50 + 20, then an empty page");
+    assert!(
+        calls
+            .iter()
+            .all(|c| c.header("authorization") == Some("Key other-pat")),
+        "the per-call credentials went with every page"
     );
 }

@@ -15,3 +15,4 @@ mod retry;
 mod spans;
 mod status;
 mod streams;
+mod url;

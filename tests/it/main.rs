@@ -14,5 +14,6 @@ mod paginate;
 mod retry;
 mod spans;
 mod status;
+mod status_names;
 mod streams;
 mod url;

@@ -1,8 +1,11 @@
 //! The Clarifai API types and the generated gRPC client, from the vendored protos.
 //!
 //! - `clarifai.api` is this module: `api::PostModelOutputsRequest`, `api::v2_client::V2Client`;
-//! - `clarifai.api.status` is [`api::status`](status): `StatusCode` (with the alias names prost drops,
-//!   as associated constants) and `Status`;
+//! - `clarifai.api.status` is [`api::status`](status): `StatusCode` and `Status`. Every code can
+//!   be written in the Rust form (`StatusCode::MixedStatus`) or the proto's, as the Python and
+//!   Go clients write it (`StatusCode::MIXED_STATUS`), aliases included (`INPUT_DOWNLOAD_FAILED`
+//!   and `InputDownloadFailed` are `InputFailed`, 30002); [`StatusCode::from_name`](status::StatusCode::from_name)
+//!   finds a code by either name;
 //! - `clarifai.auth.*` is [`crate::auth`]; matrix.proto's package-less `MatrixUint64` is here too.
 //!
 //! Singular nested message fields are `Option<Box<T>>` (except `UserAppIdSet`, `status::Status`
@@ -24,6 +27,36 @@ mod aliases {
 
 /// The `StatusCode` alias names (`allow_alias`) with their numbers, as written in the proto.
 pub use aliases::STATUS_CODE_ALIASES;
+
+impl status::StatusCode {
+    /// The code with this name, in either form: the proto's (`"MIXED_STATUS"`, as the Python
+    /// and Go clients and the REST API write it) or the Rust variant's (`"MixedStatus"`), aliases
+    /// included (`"INPUT_DOWNLOAD_FAILED"`, `"InputDownloadFailed"`). `None` for a name these
+    /// protos do not have; the match is exact.
+    ///
+    /// For a number, `StatusCode::try_from(n)` gives the code or an error carrying the number,
+    /// and [`ClarifaiCode`](crate::ClarifaiCode)`(n)`, which [`Error::status_code`](crate::Error::status_code)
+    /// returns, keeps a number this version does not know.
+    ///
+    /// ```
+    /// use clarifai_tonic::ClarifaiCode;
+    /// use clarifai_tonic::api::status::StatusCode;
+    ///
+    /// assert_eq!(StatusCode::from_name("MIXED_STATUS"), Some(StatusCode::MixedStatus));
+    /// assert_eq!(StatusCode::from_name("MixedStatus"), Some(StatusCode::MIXED_STATUS));
+    /// assert_eq!(StatusCode::from_name("INPUT_DOWNLOAD_FAILED"), Some(StatusCode::InputFailed));
+    /// assert_eq!(StatusCode::InputDownloadFailed as i32, 30002);
+    /// assert_eq!(StatusCode::from_name("mixed_status"), None);
+    ///
+    /// assert_eq!(ClarifaiCode(10010).known(), Some(StatusCode::MixedStatus));
+    /// assert_eq!(ClarifaiCode(99_999).known(), None); // unknown, and still 99999
+    /// ```
+    pub fn from_name(name: &str) -> Option<Self> {
+        let names = aliases::STATUS_CODE_NAMES;
+        let at = names.binary_search_by(|(n, _)| (*n).cmp(name)).ok()?;
+        Some(names[at].1)
+    }
+}
 
 /// Shorthands for the inputs most calls send, so that an image input is one expression instead
 /// of three nested `Some(Box::new(..))`.

@@ -182,6 +182,7 @@ mod intercept;
 pub mod mock;
 mod retry;
 pub mod rpc;
+mod url;
 
 pub use accessors::{ClarifaiResponse, Paged, UserAppScoped};
 #[doc(hidden)]
@@ -194,3 +195,4 @@ pub use credentials::{CredentialKind, CredentialProvider, Credentials, RotatingC
 pub use error::{ClarifaiCode, ClarifaiError, CodeGroup, Error, TransportFault};
 pub use intercept::{AuthInterceptor, AuthService, REQUEST_ID_PREFIX, REQUEST_ID_PREFIX_HEADER};
 pub use retry::{DEFAULT_RETRY_CODES, RetryPolicy};
+pub use url::{ClarifaiUrl, ResourceKind, UrlError};

@@ -14,4 +14,6 @@ mod paginate;
 mod retry;
 mod spans;
 mod status;
+mod status_names;
 mod streams;
+mod url;

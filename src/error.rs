@@ -60,6 +60,11 @@ pub enum Error {
         reason: String,
     },
 
+    /// A reference to a model, app or workflow (a clarifai.com URL or `user/app/id` text) could
+    /// not be read. Nothing was sent.
+    #[error("invalid Clarifai reference: {0}")]
+    InvalidReference(#[from] crate::UrlError),
+
     /// A PAT-only rpc was called with an app-specific API key. Nothing was sent.
     #[error(
         "{rpc} needs a personal access token (PAT): an app-specific API key cannot call it. \

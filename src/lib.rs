@@ -177,6 +177,7 @@ mod client;
 mod codec;
 mod credentials;
 mod error;
+mod handles;
 mod intercept;
 #[cfg(feature = "mock")]
 pub mod mock;
@@ -189,10 +190,14 @@ pub use accessors::{ClarifaiResponse, Paged, UserAppScoped};
 pub use client::endpoint_from_env;
 pub use client::{
     ClarifaiClient, ClientBuilder, DEFAULT_ENDPOINT, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_PAGE_SIZE,
-    DEFAULT_TIMEOUT, InterceptedV2Client, ResponseStream,
+    DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT, InterceptedV2Client, ResponseStream,
 };
 pub use credentials::{CredentialKind, CredentialProvider, Credentials, RotatingCredentials};
 pub use error::{ClarifaiCode, ClarifaiError, CodeGroup, Error, TransportFault};
+pub use handles::{
+    AppHandle, IntoInputs, MAX_BATCH, ModelHandle, Upload, UploadProgress, UploadSummary, Uploader,
+    WorkflowHandle,
+};
 pub use intercept::{AuthInterceptor, AuthService, REQUEST_ID_PREFIX, REQUEST_ID_PREFIX_HEADER};
 pub use retry::{DEFAULT_RETRY_CODES, RetryPolicy};
 pub use url::{ClarifaiUrl, ResourceKind, UrlError};

@@ -255,7 +255,7 @@ impl ClarifaiUrl {
     }
 
     /// What the URL names, with its article: `"a user"`, `"an app"`, `"a model"`, ...
-    fn a_noun(&self) -> &'static str {
+    pub(crate) fn a_noun(&self) -> &'static str {
         match self {
             Self::User { .. } => "a user",
             _ => a_noun(self.kind()),
@@ -332,7 +332,7 @@ pub struct UrlError {
 }
 
 impl UrlError {
-    fn new(input: &str, reason: impl Into<String>) -> Self {
+    pub(crate) fn new(input: &str, reason: impl Into<String>) -> Self {
         UrlError {
             input: input.to_owned(),
             reason: reason.into(),

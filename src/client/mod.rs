@@ -217,6 +217,11 @@ impl ClarifaiClient {
         self.config.endpoint.as_deref()
     }
 
+    /// The wait before retry number `attempt` under the client's policy.
+    pub(crate) fn retry_delay(&self, attempt: u32) -> Duration {
+        self.config.retry.delay(attempt)
+    }
+
     /// The credentials calls use now.
     pub fn credentials(&self) -> Credentials {
         self.interceptor.source().current()

@@ -9,6 +9,7 @@ mod faults;
 mod fidelity;
 mod fixture;
 mod generated;
+mod handles;
 mod limits;
 mod paginate;
 mod retry;

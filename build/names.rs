@@ -1,5 +1,5 @@
 //! How the generated code names things: prost's Rust path of a message, identifiers that are
-//! keywords, and an rpc's documentation as one inert line.
+//! keywords, an rpc's documentation as one inert line, and proto comments without their noise.
 
 use heck::{ToSnakeCase, ToUpperCamelCase};
 use prost_reflect::{DescriptorPool, MessageDescriptor, MethodDescriptor};
@@ -68,6 +68,7 @@ pub fn first_doc_line(m: &MethodDescriptor) -> String {
                 .and_then(|l| l.leading_comments.clone())
         })
         .unwrap_or_default();
+    let doc = clean_comment(&doc);
     let line = doc
         .lines()
         .map(str::trim)
@@ -90,4 +91,79 @@ pub fn first_doc_line(m: &MethodDescriptor) -> String {
             .collect();
         format!(": {clean}")
     }
+}
+
+/// A proto comment without the noise that is not documentation: banner lines (`//////////`,
+/// `// -----`, `// ######`), the decoration around a heading (`##### Supported fields #####`
+/// becomes `Supported fields:`), `@exclude` notes (protoc-gen-doc's marker for internal text),
+/// the stray backtick that opens each line of some JSON examples, and blank lines at either end
+/// or twice in a row. Everything else is kept as written.
+pub fn clean_comment(text: &str) -> String {
+    const DECORATION: &[char] = &['/', '=', '-', '*', '#', '~', '_', '+'];
+    let mut out = String::with_capacity(text.len());
+    let mut blank_run = true; // at the start, blank lines are dropped
+    let mut in_example = false;
+    for line in text.lines() {
+        let line = match line.find("@exclude") {
+            Some(at) => line[..at].trim_end(),
+            None => line,
+        };
+        let trimmed = line.trim();
+        let indent = &line[..line.len() - line.trim_start().len()];
+        let quoted = trimmed
+            .strip_prefix('`')
+            .filter(|rest| !rest.contains('`') && !rest.trim().is_empty());
+        if quoted.is_some() != in_example {
+            // A blank line around a quoted example, so that markdown keeps its lines, as an
+            // indented block (prost-build makes that a `text` block), instead of joining them
+            // into the paragraph before.
+            in_example = quoted.is_some();
+            if !blank_run {
+                out.push('\n');
+                blank_run = true;
+            }
+        }
+        let kept = if trimmed.len() >= 3 && trimmed.chars().all(|c| DECORATION.contains(&c)) {
+            // A banner: nothing to read.
+            continue;
+        } else if let Some(heading) = decorated_heading(trimmed, DECORATION) {
+            let colon = if heading.ends_with([':', '.']) {
+                ""
+            } else {
+                ":"
+            };
+            format!("{indent}{heading}{colon}")
+        } else if let Some(rest) = quoted {
+            // A line of a JSON example quoted with one backtick: the backtick is noise.
+            format!("{indent}{rest}")
+        } else {
+            line.to_owned()
+        };
+        let blank = kept.trim().is_empty();
+        if blank && blank_run {
+            continue;
+        }
+        blank_run = blank;
+        out.push_str(if blank { "" } else { &kept });
+        out.push('\n');
+    }
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
+    if out.trim().is_empty() {
+        out.clear();
+    }
+    out
+}
+
+/// The text between two runs of at least three of the same decoration character:
+/// `##### Supported fields #####` is `Supported fields`.
+fn decorated_heading<'a>(trimmed: &'a str, decoration: &[char]) -> Option<&'a str> {
+    let c = trimmed.chars().next().filter(|c| decoration.contains(c))?;
+    let inner = trimmed.trim_start_matches(c);
+    let before = trimmed.len() - inner.len();
+    let inner_trimmed = inner.trim_end_matches(c);
+    let after = inner.len() - inner_trimmed.len();
+    let heading = inner_trimmed.trim();
+    (before >= 3 && after >= 3 && !heading.is_empty()).then_some(heading)
 }

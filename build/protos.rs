@@ -1,15 +1,17 @@
 //! Steps 1 and 2: `protox` compiles the vendored protos, with errors reported by file and line, and
-//! `tonic-prost-build` generates the messages, the client and (feature `mock`) the server.
+//! `tonic-prost-build` generates the messages, the client and (feature `mock`) the server, from
+//! comments cleaned of their banners and other noise.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
 
+use prost_reflect::prost_types::FileDescriptorSet;
 use prost_reflect::{DescriptorPool, Kind};
 
 use crate::BuildResult;
-use crate::names::clarifai_messages;
+use crate::names::{clarifai_messages, clean_comment};
 
 /// The file compiled; everything else comes in through its imports.
 pub const ROOT_PROTO: &str = "proto/clarifai/api/service.proto";
@@ -65,6 +67,7 @@ pub fn generate(
     // the set (prost needs its descriptors) and maps to prost-types.
     let mut fds = compiler.file_descriptor_set();
     fds.file.retain(|f| f.package() != "google.api");
+    clean_comments(&mut fds);
 
     let mut builder = tonic_prost_build::configure()
         .build_client(true)
@@ -80,6 +83,31 @@ pub fn generate(
     builder
         .compile_fds(fds)
         .map_err(|e| format!("generating Rust code from the protos: {e}"))
+}
+
+/// Takes the noise out of every comment before prost-build turns it into docs (see
+/// [`clean_comment`]); prost-build has no hook for comment text, but reads it from here.
+fn clean_comments(fds: &mut FileDescriptorSet) {
+    let locations = fds
+        .file
+        .iter_mut()
+        .filter_map(|f| f.source_code_info.as_mut())
+        .flat_map(|info| info.location.iter_mut());
+    for location in locations {
+        for comment in [
+            &mut location.leading_comments,
+            &mut location.trailing_comments,
+        ] {
+            if let Some(text) = comment.as_deref() {
+                let clean = clean_comment(text);
+                *comment = (!clean.is_empty()).then_some(clean);
+            }
+        }
+        for text in &mut location.leading_detached_comments {
+            *text = clean_comment(text);
+        }
+        location.leading_detached_comments.retain(|t| !t.is_empty());
+    }
 }
 
 /// protox's error names the file; a parse or check error also has a span, turned into a line.

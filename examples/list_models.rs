@@ -1,57 +1,38 @@
-//! Lists every model in an app, page after page, with `list_models_stream`.
+//! Lists every model in an app, page after page, with an app handle's `list_models`.
 //!
-//!     cargo run --example list_models              # 20 per page
-//!     cargo run --example list_models -- 100        # 100 per page
+//!     cargo run --example list_models                  # clarifai/main
+//!     cargo run --example list_models -- me/my-app     # another app
 //!
-//! Runs against the embedded mock (with 57 models) unless credentials are in the environment.
+//! Runs against the embedded mock (57 models, served at most 20 a page, as a server may cap
+//! pages) unless credentials are in the environment.
 
 mod common;
 
-use clarifai_tonic::{api, rpc};
-use futures_util::StreamExt;
+use clarifai_tonic::{StreamExt, api, rpc};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let per_page: u32 = std::env::args()
+    let app = std::env::args()
         .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(20);
+        .unwrap_or_else(|| "clarifai/main".into());
     let conn = common::connect(|mock| {
-        mock.on::<rpc::ListModels, _, _>(|request| async move {
-            let r = request.into_inner();
-            let start = (r.page.max(1) - 1).saturating_mul(r.per_page) as usize;
-            let end = (start + r.per_page as usize).min(57);
-            Ok(api::MultiModelResponse {
-                status: common::success(),
-                models: (start.min(end)..end)
-                    .map(|i| api::Model {
-                        id: format!("model-{i:03}"),
-                        ..Default::default()
-                    })
-                    .collect(),
-            })
-        })
+        let models = (0..57).map(|i| api::Model {
+            id: format!("model-{i:03}"),
+            ..Default::default()
+        });
+        mock.respond_pages::<rpc::ListModels>(models.collect(), 20);
     })
     .await?;
 
-    let request = api::ListModelsRequest {
-        per_page,
-        ..Default::default()
-    };
-    let mut models = conn.client.list_models_stream(request);
-    let mut count = 0;
+    // The task itself (counted in the README).
+    let mut models = conn.client.app(&app)?.list_models();
     while let Some(model) = models.next().await {
-        let model = model?;
-        count += 1;
-        println!("{:>4}  {}", count, model.id);
+        println!("{}", model?.id);
     }
-    let pages = conn
-        .mock
-        .as_ref()
-        .map(|m| m.calls_to::<rpc::ListModels>().len());
-    match pages {
-        Some(pages) => println!("\n{count} models in {pages} requests of {per_page}"),
-        None => println!("\n{count} models"),
+
+    if let Some(mock) = &conn.mock {
+        let pages = mock.calls_to::<rpc::ListModels>().len();
+        println!("\n{pages} requests, the last one an empty page");
     }
     Ok(())
 }

@@ -1,90 +1,56 @@
-//! Predicts with any model, from an image URL, a local file, or bytes in memory.
+//! Predicts with any model, from an image URL, a local file (image, video, audio or text), or
+//! bytes in memory, with output options.
 //!
 //!     cargo run --example predict                                  # the sample URL and in-memory bytes
 //!     cargo run --example predict -- https://samples.clarifai.com/dog2.jpeg
 //!     cargo run --example predict -- ./photo.jpg
-//!     CLARIFAI_MODEL_ID=general-image-recognition cargo run --example predict -- ./photo.jpg
+//!     CLARIFAI_MODEL=clarifai/main/general-image-recognition cargo run --example predict -- ./photo.jpg
 //!
 //! Runs against the embedded mock unless credentials are in the environment.
 
 mod common;
 
-use clarifai_tonic::{api, rpc};
+use clarifai_tonic::api::Input;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let conn = common::connect(|mock| {
-        mock.on::<rpc::PostModelOutputs, _, _>(|request| async move {
-            // The mock checks what it got, as the real API would.
-            let input = request.get_ref().inputs.first().and_then(|i| i.image());
-            match input {
-                Some(image) if !image.url.is_empty() || !image.base64.is_empty() => {
-                    Ok(common::canned_concepts())
-                }
-                _ => Err(tonic::Status::invalid_argument(
-                    "an input needs an image URL or bytes",
-                )),
-            }
-        })
+        mock.model("general-image-recognition", common::CONCEPTS);
     })
     .await?;
-    let client = &conn.client;
-    let model_id =
-        std::env::var("CLARIFAI_MODEL_ID").unwrap_or_else(|_| "general-image-recognition".into());
+    let reference = std::env::var("CLARIFAI_MODEL")
+        .unwrap_or_else(|_| "clarifai/main/general-image-recognition".into());
+    let model = conn
+        .client
+        .model(&reference)?
+        .max_concepts(5)
+        .min_value(0.5);
 
-    let images: Vec<(String, api::Image)> = match std::env::args().nth(1) {
-        Some(arg) if arg.starts_with("http://") || arg.starts_with("https://") => {
-            vec![(
-                arg.clone(),
-                api::Image {
-                    url: arg,
-                    ..Default::default()
-                },
-            )]
+    let inputs = match std::env::args().nth(1) {
+        Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+            vec![Input::image_url(url)]
         }
-        Some(path) => {
-            let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {path}: {e}"))?;
-            vec![(
-                path,
-                api::Image {
-                    base64: bytes.into(),
-                    ..Default::default()
-                },
-            )]
-        }
+        Some(path) => vec![Input::from_file(path)?],
         None => vec![
-            (
-                "the sample URL".into(),
-                api::Image {
-                    url: "https://samples.clarifai.com/metro-north.jpg".into(),
-                    ..Default::default()
-                },
-            ),
+            Input::image_url("https://samples.clarifai.com/metro-north.jpg").with_id("sample-url"),
             // Bytes already in memory: `bytes::Bytes` shares the buffer instead of copying it.
-            (
-                "bytes in memory".into(),
-                api::Image {
-                    base64: bytes::Bytes::from_static(TINY_PNG),
-                    ..Default::default()
-                },
-            ),
+            Input::image_bytes(bytes::Bytes::from_static(TINY_PNG)).with_id("in-memory"),
         ],
     };
-
-    for (label, image) in images {
-        let request = api::PostModelOutputsRequest {
-            user_app_id: common::public_model_app(client),
-            model_id: model_id.clone(),
-            inputs: vec![api::Input::from_image(image)],
-            ..Default::default()
-        };
-        match client.post_model_outputs(request).await {
-            Ok(response) => {
-                println!("{model_id} on {label}:\n");
-                common::print_concepts(&response);
-                println!();
-            }
-            Err(e) => eprintln!("{model_id} on {label} failed: {e}"),
+    // One request for both; an input the model cannot read fails alone (its output says why).
+    for output in model.predict(inputs).await? {
+        let input = output.input.as_ref().map_or("", |i| i.id.as_str());
+        if !output.succeeded() {
+            let why = output
+                .status
+                .as_ref()
+                .map_or("", |s| s.description.as_str());
+            println!("{input}: failed: {why}");
+            continue;
+        }
+        println!("{} on {input}:", model.id());
+        for concept in output.concepts() {
+            println!("  {:<24} {:>6.3}", concept.name, concept.value);
         }
     }
     Ok(())

@@ -7,26 +7,25 @@
 
 mod common;
 
-use clarifai_tonic::{api, rpc};
+use clarifai_tonic::api::Input;
 
 const IMAGE_URL: &str = "https://samples.clarifai.com/metro-north.jpg";
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let conn =
-        common::connect(|mock| mock.respond::<rpc::PostModelOutputs>(common::canned_concepts()))
-            .await?;
-    let client = &conn.client;
+    let conn = common::connect(|mock| {
+        mock.model("general-image-recognition", common::CONCEPTS);
+    })
+    .await?;
 
-    let request = api::PostModelOutputsRequest {
-        user_app_id: common::public_model_app(client),
-        model_id: "general-image-recognition".into(),
-        inputs: vec![api::Input::image_url(IMAGE_URL)],
-        ..Default::default()
-    };
-    let response = client.post_model_outputs(request).await?;
-
+    // The task itself (counted in the README): a model by its URL's short form, one prediction.
+    let model = conn
+        .client
+        .model("clarifai/main/general-image-recognition")?;
+    let outputs = model.predict(Input::image_url(IMAGE_URL)).await?;
     println!("Concepts in {IMAGE_URL}:\n");
-    common::print_concepts(&response);
+    for concept in outputs.iter().flat_map(|output| output.concepts()) {
+        println!("{:<24} {:>6.3}", concept.name, concept.value);
+    }
     Ok(())
 }

@@ -1,74 +1,75 @@
-//! Streams a text model's output as it is generated, with the server-streaming rpc
-//! GenerateModelOutputs.
+//! A text model's answer as it is generated (GenerateModelOutputs, a server stream), then two
+//! prompts over one bidi stream (StreamModelOutputs).
 //!
 //!     cargo run --example stream -- "Write a haiku about trains"
-//!     CLARIFAI_MODEL_ID=... CLARIFAI_MODEL_USER=... CLARIFAI_MODEL_APP=... cargo run --example stream
+//!     cargo run --example stream -- "Write a haiku about trains" openai/chat-completion/gpt-4o-mini
 //!
 //! Runs against the embedded mock unless credentials are in the environment.
 
 mod common;
 
-use std::io::Write;
 use std::time::Duration;
 
-use clarifai_tonic::{api, rpc};
-use futures_util::StreamExt;
+use clarifai_tonic::api::{self, Input};
+use clarifai_tonic::{StreamExt, rpc, stream};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let prompt = std::env::args()
-        .nth(1)
+    let mut args = std::env::args().skip(1);
+    let prompt = args
+        .next()
         .unwrap_or_else(|| "Write a haiku about trains".into());
-    let conn = common::connect(|mock| {
-        mock.on_server_stream::<rpc::GenerateModelOutputs, _, _>(|_| {
-            let words = "Steel wheels hum at dawn / commuters fold into light / the city exhales";
-            futures_util::stream::iter(words.split(' ').map(str::to_owned).collect::<Vec<_>>())
-                .then(|word| async move {
-                    tokio::time::sleep(Duration::from_millis(60)).await;
-                    Ok(text_output(&format!("{word} ")))
-                })
-        })
-    })
-    .await?;
-    let env = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_owned());
-    let request = api::PostModelOutputsRequest {
-        user_app_id: Some(api::UserAppIdSet {
-            user_id: env("CLARIFAI_MODEL_USER", "openai"),
-            app_id: env("CLARIFAI_MODEL_APP", "chat-completion"),
-        }),
-        model_id: env("CLARIFAI_MODEL_ID", "gpt-4o-mini"),
-        inputs: vec![api::Input::from_text(prompt.clone())],
-        ..Default::default()
-    };
+    let model = args
+        .next()
+        .unwrap_or_else(|| "openai/chat-completion/gpt-4o-mini".into());
+    let conn = common::connect(mock_text_model).await?;
 
-    println!("> {prompt}\n");
-    let mut stream = conn.client.generate_model_outputs(request).await?;
-    while let Some(item) = stream.next().await {
-        let response = item?;
-        for output in &response.outputs {
-            if let Some(text) = output.data.as_ref().and_then(|d| d.text.as_ref()) {
-                print!("{}", text.raw);
-                std::io::stdout().flush()?;
-            }
-        }
+    // The task itself (counted in the README): a server stream, then a bidi stream.
+    let model = conn.client.model(&model)?.temperature(0.7);
+    let mut pieces = model.generate(Input::from_text(prompt.as_str())).await?;
+    while let Some(piece) = pieces.next().await {
+        print!("{}", piece?.text().unwrap_or_default());
     }
-    println!();
+    let prompts = ["Say hello", "Say goodbye"].map(|p| vec![Input::from_text(p)]);
+    let mut answers = model.stream(stream::iter(prompts)).await?;
+    while let Some(answer) = answers.next().await {
+        println!("\n{}", answer?.text().unwrap_or_default());
+    }
     Ok(())
 }
 
-fn text_output(raw: &str) -> api::MultiOutputResponse {
+/// A text model for the mock: the generated answer word by word, and an echo for each message
+/// of the bidi stream.
+fn mock_text_model(mock: &clarifai_tonic::mock::MockV2) {
+    mock.on_server_stream::<rpc::GenerateModelOutputs, _, _>(|_| {
+        let words = "Steel wheels hum at dawn / commuters fold into light / the city exhales";
+        let words: Vec<String> = words.split(' ').map(|w| format!("{w} ")).collect();
+        stream::iter(words).then(|word| async move {
+            tokio::time::sleep(Duration::from_millis(60)).await;
+            Ok(text_response(&word))
+        })
+    });
+    mock.on_bidi::<rpc::StreamModelOutputs, _, _>(|request| {
+        request.into_inner().map(|message| {
+            let message = message?;
+            let prompt = message
+                .inputs
+                .first()
+                .and_then(|i| i.text())
+                .map(|t| t.raw.clone());
+            Ok(text_response(&format!(
+                "(echo) {}",
+                prompt.unwrap_or_default()
+            )))
+        })
+    });
+}
+
+fn text_response(text: &str) -> api::MultiOutputResponse {
+    let output =
+        api::Output::default().with_data(api::Data::default().with_text(api::Text::raw(text)));
     api::MultiOutputResponse {
-        status: common::success(),
-        outputs: vec![api::Output {
-            data: Some(Box::new(api::Data {
-                text: Some(Box::new(api::Text {
-                    raw: raw.into(),
-                    ..Default::default()
-                })),
-                ..Default::default()
-            })),
-            ..Default::default()
-        }],
+        outputs: vec![output],
         ..Default::default()
     }
 }

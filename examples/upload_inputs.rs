@@ -9,11 +9,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use clarifai_tonic::api::{self, status::StatusCode};
-use clarifai_tonic::{Error, rpc};
-use futures_util::StreamExt;
+use clarifai_tonic::api::{self, Input, status::StatusCode};
+use clarifai_tonic::{Upload, rpc, stream};
 use indicatif::{ProgressBar, ProgressStyle};
 
 #[tokio::main]
@@ -23,118 +22,61 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(dir) => PathBuf::from(dir),
         None => sample_folder()?,
     };
-    let batch_size: usize = args
-        .get(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(16)
-        .max(1);
-    let in_flight: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(4).max(1);
-
+    let batch_size: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(16);
+    let in_flight: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(4);
     let conn = common::connect(|mock| {
         mock.on::<rpc::PostInputs, _, _>(|request| async move {
             Ok(mock_post_inputs(request.into_inner()))
         })
     })
     .await?;
-    let client = &conn.client;
 
     let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
         .map_err(|e| format!("cannot read {}: {e}", folder.display()))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
-                matches!(
-                    e.to_ascii_lowercase().as_str(),
-                    "jpg" | "jpeg" | "png" | "gif" | "webp"
-                )
-            })
-        })
+        .filter(|p| p.is_file())
         .collect();
     files.sort();
+    let inputs = files
+        .iter()
+        .map(Input::from_file)
+        .collect::<Result<Vec<Input>, _>>()?;
     println!(
-        "Uploading {} images from {} in batches of {batch_size}, {in_flight} at a time",
-        files.len(),
+        "Uploading {} files from {} in batches of {batch_size}, {in_flight} at a time",
+        inputs.len(),
         folder.display()
     );
-
-    let bar = ProgressBar::new(files.len() as u64);
+    let bar = ProgressBar::new(inputs.len() as u64);
     bar.set_style(ProgressStyle::with_template(
-        "{bar:40} {pos}/{len} inputs {elapsed_precise} {msg}",
+        "{bar:40} {pos}/{len} inputs {elapsed_precise}",
     )?);
-    let mut failures: Vec<(String, String)> = Vec::new();
-    let batches: Vec<Vec<PathBuf>> = files.chunks(batch_size).map(<[PathBuf]>::to_vec).collect();
-    let mut results = futures_util::stream::iter(batches)
-        .map(|batch| async move {
-            let mut inputs = Vec::with_capacity(batch.len());
-            let mut unreadable = Vec::new();
-            for path in &batch {
-                match std::fs::read(path) {
-                    Ok(bytes) => {
-                        inputs.push(api::Input::image_bytes(bytes).with_id(input_id(path)))
-                    }
-                    Err(e) => unreadable.push((path.display().to_string(), e.to_string())),
-                }
-            }
-            let count = batch.len();
-            let result = client
-                .post_inputs(api::PostInputsRequest {
-                    inputs,
-                    ..Default::default()
-                })
-                .await;
-            (count, unreadable, result)
-        })
-        .buffer_unordered(in_flight);
+    let progress = bar.clone();
 
-    while let Some((count, unreadable, result)) = results.next().await {
-        failures.extend(unreadable);
-        match result {
-            Ok(_) => {}
-            // Some inputs failed: the error keeps the response, with a status per input.
-            Err(Error::Clarifai(e)) if e.code == StatusCode::MixedStatus => {
-                if let Some(response) = e.response::<api::MultiInputResponse>() {
-                    for input in &response.inputs {
-                        if let Some(status) = input
-                            .status
-                            .as_ref()
-                            .filter(|s| s.code != StatusCode::InputSuccess as i32)
-                        {
-                            failures.push((input.id.clone(), status.description.clone()));
-                        }
-                    }
-                }
-            }
-            Err(e) => failures.push((format!("a batch of {count}"), e.to_string())),
-        }
-        bar.inc(count as u64);
-    }
-    bar.finish_with_message("done");
+    // The upload: batches, bounded concurrency, per-input re-sends, a summary.
+    let settings = Upload::default()
+        .batch_size(batch_size)
+        .concurrency(in_flight)
+        .on_progress(move |p| progress.set_position(p.done as u64));
+    let summary = conn
+        .client
+        .my_app()
+        .upload(settings)
+        .run(stream::iter(inputs))
+        .await;
+    bar.finish();
 
-    failures.sort();
     println!(
         "\n{} uploaded, {} failed",
-        files.len() - failures.len().min(files.len()),
-        failures.len()
+        summary.accepted.len(),
+        summary.failed()
     );
-    for (what, why) in &failures {
-        println!("  {what}: {why}");
+    for (id, status) in &summary.rejected {
+        println!("  {id}: {}", status.description);
+    }
+    for (ids, error) in &summary.failed_batches {
+        println!("  a batch of {}: {error}", ids.len());
     }
     Ok(())
-}
-
-fn input_id(path: &Path) -> String {
-    path.file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("input")
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect()
 }
 
 /// 120 small files, every 25th one empty (a broken download), in a temporary folder.

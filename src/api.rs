@@ -263,6 +263,48 @@ impl Input {
         })
     }
 
+    /// An input with the contents of a local file, as an image, video, audio or text input by
+    /// the file's extension (text for `.txt`, `.md`, `.csv`, `.json`; video for `.mp4`, `.mov`,
+    /// `.avi`, `.mkv`, `.webm`; audio for `.wav`, `.mp3`, `.flac`, `.ogg`, `.m4a`; an image
+    /// otherwise), with the file's stem as its id (characters an id cannot hold become `-`). An
+    /// unreadable file is
+    /// [`Error::ReadFile`](crate::Error::ReadFile), naming it.
+    pub fn from_file(path: impl AsRef<std::path::Path>) -> Result<Self, crate::Error> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| crate::Error::ReadFile {
+            path: path.to_owned(),
+            source,
+        })?;
+        let extension = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_default();
+        let input = match extension.as_str() {
+            "txt" | "md" | "csv" | "json" => {
+                Self::from_text(String::from_utf8_lossy(&bytes).into_owned())
+            }
+            "mp4" | "mov" | "avi" | "mkv" | "webm" => Self::video_bytes(bytes),
+            "wav" | "mp3" | "flac" | "ogg" | "m4a" => Self::audio_bytes(bytes),
+            _ => Self::image_bytes(bytes),
+        };
+        // Clarifai ids take letters, digits, '-' and '_': anything else in the name becomes '-'.
+        let id: String = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '_' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        Ok(input.with_id(id))
+    }
+
     /// The input's concepts (its labels), or none.
     pub fn concepts(&self) -> &[Concept] {
         self.data.as_ref().map_or(&[], |d| &d.concepts)

@@ -51,6 +51,16 @@ pub enum Error {
         message: String,
     },
 
+    /// A local file (an input to upload or predict on) could not be read.
+    #[error("cannot read {}: {source}", .path.display())]
+    ReadFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+
     /// The endpoint could not be used.
     #[error("invalid endpoint {endpoint:?}: {reason}")]
     InvalidEndpoint {

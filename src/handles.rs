@@ -326,18 +326,17 @@ impl ModelHandle {
     }
 
     /// Streams (StreamModelOutputs, bidi): each batch of inputs from `batches` goes as one
-    /// request, with this handle's ids and options; each answer comes back as it is ready.
-    pub async fn stream<S>(
-        &self,
-        batches: S,
-    ) -> Result<ResponseStream<api::MultiOutputResponse>, Error>
+    /// request, with this handle's ids and options; each output comes back as it is ready.
+    pub async fn stream<S>(&self, batches: S) -> Result<ResponseStream<api::Output>, Error>
     where
         S: Stream<Item = Vec<api::Input>> + Send + 'static,
     {
         let this = self.clone();
-        self.client
+        let stream = self
+            .client
             .stream_model_outputs(batches.map(move |inputs| this.request(inputs)))
-            .await
+            .await?;
+        Ok(each_output(stream))
     }
 
     /// The model, as GetModel answers.
@@ -368,6 +367,17 @@ impl ModelHandle {
                 ..Default::default()
             })
     }
+}
+
+/// A stream of answers as a stream of their outputs; an error ends it, as before.
+fn each_output(stream: ResponseStream<api::MultiOutputResponse>) -> ResponseStream<api::Output> {
+    Box::pin(stream.flat_map(|item| {
+        let outputs: Vec<Result<api::Output, Error>> = match item {
+            Ok(response) => response.outputs.into_iter().map(Ok).collect(),
+            Err(e) => vec![Err(e)],
+        };
+        futures_util::stream::iter(outputs)
+    }))
 }
 
 /// A workflow, from [`ClarifaiClient::workflow`].
@@ -576,6 +586,21 @@ impl UploadSummary {
     /// Whether every input was accepted.
     pub fn is_complete(&self) -> bool {
         self.rejected.is_empty() && self.failed_batches.is_empty()
+    }
+
+    /// Every input that failed, with why: the rejected ones with their status's description, and
+    /// each input of a failed batch with the batch's error (an input without an id shows as
+    /// `""`).
+    pub fn failures(&self) -> Vec<(&str, String)> {
+        let rejected = self
+            .rejected
+            .iter()
+            .map(|(id, status)| (id.as_str(), status.description.clone()));
+        let in_batches = self
+            .failed_batches
+            .iter()
+            .flat_map(|(ids, e)| ids.iter().map(move |id| (id.as_str(), e.to_string())));
+        rejected.chain(in_batches).collect()
     }
 
     /// How many inputs failed (rejected, or in a failed batch).

@@ -50,31 +50,109 @@
 //! To rotate a key while the client is in use, call [`ClarifaiClient::rotate_credentials`] or give
 //! the builder a [`CredentialProvider`].
 //!
-//! ## The first call
+//! ## Everyday tasks
+//!
+//! A model, app or workflow is named once, by its clarifai.com URL, `user/app/id` text or ids
+//! ([`ClarifaiClient::model`], [`ClarifaiClient::app`], [`ClarifaiClient::workflow`]); the
+//! handle fills every request's `user_app_id` from it. Streams are read with the re-exported
+//! [`StreamExt`] (no other crate needed). Each task below is also an example (`cargo run --example
+//! quickstart`, `list_models`, `upload_inputs`, `stream`), running against the embedded MockV2
+//! when no credentials are set.
+//!
+//! Predict the concepts in an image:
 //!
 //! ```no_run
-//! use clarifai_tonic::{api, ClarifaiClient, Credentials};
-//!
+//! # use clarifai_tonic::{api::Input, ClarifaiClient};
 //! # async fn run() -> Result<(), clarifai_tonic::Error> {
-//! let client = ClarifaiClient::builder().credentials(Credentials::from_env()?).build()?;
-//! let request = api::PostModelOutputsRequest {
-//!     user_app_id: Some(api::UserAppIdSet { user_id: "clarifai".into(), app_id: "main".into() }),
-//!     model_id: "general-image-recognition".into(),
-//!     inputs: vec![api::Input::image_url("https://samples.clarifai.com/metro-north.jpg")],
-//!     ..Default::default()
-//! };
-//! let response = client.post_model_outputs(request).await?;
-//! for concept in &response.outputs[0].data.as_ref().unwrap().concepts {
+//! let client = ClarifaiClient::builder().build()?; // credentials from the environment
+//! let model = client.model("clarifai/main/general-image-recognition")?;
+//! let image = Input::image_url("https://samples.clarifai.com/metro-north.jpg");
+//! let outputs = model.predict(image).await?;
+//! for concept in outputs.iter().flat_map(|output| output.concepts()) {
 //!     println!("{} {:.3}", concept.name, concept.value);
 //! }
 //! # Ok(()) }
 //! ```
 //!
-//! Nested messages are `Option<Box<T>>`: Clarifai's messages are so large that inline they
-//! overflow a debug build's thread stack. Streaming rpcs have methods too
-//! (`generate_model_outputs`, `stream_model_outputs`), and every paginated List rpc has a
-//! `*_stream` helper (`list_models_stream`) that yields items across pages. [`ClarifaiClient::v2`]
-//! is the raw generated client with only the credentials added.
+//! List every model of an app, page after page:
+//!
+//! ```no_run
+//! # use clarifai_tonic::{ClarifaiClient, StreamExt};
+//! # async fn run() -> Result<(), clarifai_tonic::Error> {
+//! let client = ClarifaiClient::builder().build()?;
+//! let mut models = client.app("clarifai/main")?.list_models();
+//! while let Some(model) = models.next().await {
+//!     println!("{}", model?.id);
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! Upload 50 inputs in batches and report the ones that failed (a MIXED_STATUS batch is data
+//! here, not an error):
+//!
+//! ```no_run
+//! # use clarifai_tonic::{api::Input, ClarifaiClient};
+//! # async fn run() -> Result<(), clarifai_tonic::Error> {
+//! let client = ClarifaiClient::builder().build()?;
+//! let inputs = (0..50).map(|i| Input::image_url(format!("https://example.com/{i}.jpg")));
+//! let summary = client.my_app().upload_inputs(inputs).await;
+//! for (id, why) in summary.failures() {
+//!     println!("{id}: {why}");
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! A server stream, then a bidi stream:
+//!
+//! ```no_run
+//! # use clarifai_tonic::{api::Input, stream, ClarifaiClient, StreamExt};
+//! # async fn run() -> Result<(), clarifai_tonic::Error> {
+//! let client = ClarifaiClient::builder().build()?;
+//! let model = client.model("openai/chat-completion/gpt-4o-mini")?;
+//! let mut pieces = model.generate(Input::from_text("Write a haiku")).await?;
+//! while let Some(piece) = pieces.next().await {
+//!     print!("{}", piece?.text().unwrap_or_default());
+//! }
+//! let prompts = ["Say hello", "Say goodbye"].map(|p| vec![Input::from_text(p)]);
+//! let mut answers = model.stream(stream::iter(prompts)).await?;
+//! while let Some(answer) = answers.next().await {
+//!     println!("{}", answer?.text().unwrap_or_default());
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! Everything else is one method per rpc on [`ClarifaiClient`], taking the request message:
+//!
+//! ```no_run
+//! use clarifai_tonic::{api, ClarifaiClient};
+//!
+//! # async fn run(client: ClarifaiClient) -> Result<(), clarifai_tonic::Error> {
+//! let request = api::PostModelOutputsRequest {
+//!     user_app_id: Some(api::UserAppIdSet::new("clarifai", "main")),
+//!     model_id: "general-image-recognition".into(),
+//!     inputs: vec![api::Input::image_url("https://samples.clarifai.com/metro-north.jpg")],
+//!     ..Default::default()
+//! }
+//! .with_model(api::Model::default().with_model_version(
+//!     api::ModelVersion::default().with_output_info(
+//!         api::OutputInfo::default().with_output_config(api::OutputConfig {
+//!             max_concepts: 3,
+//!             ..Default::default()
+//!         }),
+//!     ),
+//! ));
+//! let response = client.post_model_outputs(request).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Nested messages are `Option<Box<T>>` (Clarifai's messages are so large that inline they
+//! overflow a debug build's thread stack); every such field has `set_x`, `with_x` and `clear_x`,
+//! which take the value itself. Responses have readers that walk the options:
+//! `output.concepts()`, `output.text()`, `output.regions()`, `output.embeddings()`, and
+//! `failures()` on batch responses. Streaming rpcs have methods too (`generate_model_outputs`,
+//! `stream_model_outputs`), and every paginated List rpc has a `*_stream` helper
+//! (`list_models_stream`) that pages on until a page comes back empty. [`ClarifaiClient::v2`] is
+//! the raw generated client with only the credentials added.
 //!
 //! ## Errors
 //!
@@ -88,10 +166,13 @@
 //! # async fn run(client: ClarifaiClient, request: api::PostModelOutputsRequest) {
 //! match client.post_model_outputs(request).await {
 //!     Ok(response) => println!("{} outputs", response.outputs.len()),
-//!     Err(e) if e.status_code() == Some(StatusCode::MixedStatus.into()) => {
-//!         // Some inputs failed; the others' outputs are still there.
-//!         let partial = e.response::<api::MultiOutputResponse>().unwrap();
-//!         println!("{} outputs, some failed", partial.outputs.len());
+//!     Err(e) if e.is_mixed_status() => {
+//!         // Some inputs failed; the others' outputs are still there, each with its status.
+//!         if let Ok(partial) = e.into_response::<api::MultiOutputResponse>() {
+//!             for failed in partial.failures() {
+//!                 println!("{}: {}", failed.id, failed.status.description);
+//!             }
+//!         }
 //!     }
 //!     Err(e) if e.is_auth() => eprintln!("check the key and its scopes: {e}"),
 //!     Err(e) if e.is_rate_limited() => eprintln!("slow down: {e}"),
@@ -149,6 +230,8 @@
 pub use futures_util::StreamExt;
 /// What gathers a [`ResponseStream`]: `try_collect()`, `try_next()`, ... (from `futures-util`).
 pub use futures_util::TryStreamExt;
+/// Streams to send on a client or bidi stream (`stream::iter(..)`), from `futures-util`.
+pub use futures_util::stream;
 pub use prost;
 pub use prost_types;
 pub use tonic;

@@ -447,7 +447,9 @@ impl MockV2 {
     }
 
     /// Answers PostModelOutputs (when the request names `model_id`) with one output per input,
-    /// each with these concepts and values: a model to test a service's predict path against.
+    /// each with these concepts and values, as the request's `output_config` selects them
+    /// (`select_concepts`, `min_value`, `max_concepts`): a model to test a service's predict path
+    /// against. Another model id is MODEL_DOES_NOT_EXIST.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -489,6 +491,27 @@ impl MockV2 {
                         ..Default::default()
                     });
                 }
+                let config = request
+                    .model
+                    .as_ref()
+                    .and_then(|m| m.model_version.as_ref())
+                    .and_then(|v| v.output_info.as_ref())
+                    .and_then(|i| i.output_config.as_deref())
+                    .cloned()
+                    .unwrap_or_default();
+                let selected: Vec<api::Concept> = concepts
+                    .iter()
+                    .filter(|c| {
+                        config.select_concepts.is_empty()
+                            || config.select_concepts.iter().any(|s| s.id == c.id)
+                    })
+                    .filter(|c| c.value >= config.min_value)
+                    .take(match config.max_concepts {
+                        0 => usize::MAX,
+                        n => n as usize,
+                    })
+                    .cloned()
+                    .collect();
                 let outputs = request
                     .inputs
                     .into_iter()
@@ -500,7 +523,7 @@ impl MockV2 {
                         }),
                         input: Some(Box::new(input)),
                         data: Some(Box::new(api::Data {
-                            concepts: concepts.to_vec(),
+                            concepts: selected.clone(),
                             ..Default::default()
                         })),
                         ..Default::default()

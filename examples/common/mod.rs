@@ -64,50 +64,12 @@ pub fn success() -> Option<api::status::Status> {
     })
 }
 
-/// What the general model says about the metro-north sample, as the mock's answer.
-pub fn canned_concepts() -> api::MultiOutputResponse {
-    let concepts = [
-        ("train", 0.9996),
-        ("railway", 0.9992),
-        ("subway system", 0.9861),
-        ("station", 0.9855),
-        ("locomotive", 0.9847),
-        ("transportation system", 0.9831),
-    ];
-    let data = api::Data {
-        concepts: concepts
-            .iter()
-            .map(|(name, value)| api::Concept {
-                id: name.replace(' ', "-"),
-                name: (*name).into(),
-                value: *value,
-                ..Default::default()
-            })
-            .collect(),
-        ..Default::default()
-    };
-    api::MultiOutputResponse {
-        status: success(),
-        outputs: vec![api::Output {
-            data: Some(Box::new(data)),
-            ..Default::default()
-        }],
-        ..Default::default()
-    }
-}
-
-/// Prints the concepts of every output as a table.
-pub fn print_concepts(response: &api::MultiOutputResponse) {
-    println!("{:<24} {:>6}", "concept", "score");
-    println!("{:-<24} {:->6}", "", "");
-    for output in &response.outputs {
-        for concept in output
-            .data
-            .as_ref()
-            .map(|d| d.concepts.as_slice())
-            .unwrap_or_default()
-        {
-            println!("{:<24} {:>6.3}", concept.name, concept.value);
-        }
-    }
-}
+/// What the general model says about the metro-north sample, for the mock's `model(..)`.
+pub const CONCEPTS: &[(&str, f32)] = &[
+    ("train", 0.9996),
+    ("railway", 0.9992),
+    ("subway system", 0.9861),
+    ("station", 0.9855),
+    ("locomotive", 0.9847),
+    ("transportation system", 0.9831),
+];

@@ -51,6 +51,16 @@ pub enum Error {
         message: String,
     },
 
+    /// A proxy URL (from `ClientBuilder::proxy` or the environment) could not be used. The
+    /// password, if the URL had one, is not shown.
+    #[error("invalid proxy {proxy:?}: {reason}")]
+    InvalidProxy {
+        /// The proxy URL, its password redacted.
+        proxy: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
     /// A local file (an input to upload or predict on) could not be read.
     #[error("cannot read {}: {source}", .path.display())]
     ReadFile {
@@ -225,6 +235,10 @@ pub enum TransportFault {
     Handshake,
     /// The server's certificate is not signed by a trusted root. Permanent: not retried.
     CertificateNotTrusted,
+    /// The HTTP proxy answered CONNECT with this status instead of 200: nothing was sent to
+    /// the server. Permanent for 407 (authentication) and 403 (forbidden); worth another try
+    /// otherwise (a 502 or 503 from the proxy).
+    ProxyRefused(u16),
     /// The server's certificate does not cover the host. Permanent: not retried.
     CertificateNotValidForHost,
     /// The server's certificate is unusable otherwise (expired, not yet valid, revoked, ...).
@@ -258,11 +272,22 @@ impl TransportFault {
         matches!(
             self,
             TransportFault::Connect
+                | TransportFault::ProxyRefused(_)
                 | TransportFault::Handshake
                 | TransportFault::RefusedStream
                 | TransportFault::GoAway
                 | TransportFault::NotSent
         )
+    }
+
+    /// Whether trying again cannot help: a certificate problem, a proxy that refuses the
+    /// credentials or the destination (407, 403), response headers over the limit.
+    pub fn is_permanent(self) -> bool {
+        self.is_certificate()
+            || matches!(
+                self,
+                TransportFault::ProxyRefused(403 | 407) | TransportFault::HeadersTooLarge
+            )
     }
 
     /// Whether it is a problem with the server's certificate (permanent: never retried).
@@ -281,6 +306,9 @@ impl fmt::Display for TransportFault {
         match self {
             TransportFault::Connect => {
                 f.write_str("cannot connect to the server; nothing was sent")
+            }
+            TransportFault::ProxyRefused(_) => {
+                f.write_str("the proxy refused the tunnel; nothing was sent")
             }
             TransportFault::Handshake => f.write_str("the TLS handshake failed; nothing was sent"),
             TransportFault::CertificateNotTrusted => f.write_str("certificate not trusted"),
@@ -370,13 +398,17 @@ fn transport_fault(status: &tonic::Status) -> Option<(TransportFault, String)> {
             None => err.source(),
         };
     }
-    Some((seen.fault(), innermost.to_string()))
+    let detail = seen.detail.take().unwrap_or_else(|| innermost.to_string());
+    Some((seen.fault(), detail))
 }
 
 /// What a walk down a source chain found.
 #[derive(Default)]
 struct Seen {
     connect: bool,
+    proxy: Option<TransportFault>,
+    /// Words that say it better than the innermost cause's (a proxy's failure names the proxy).
+    detail: Option<String>,
     certificate: Option<TransportFault>,
     tls: bool,
     not_sent: bool,
@@ -389,6 +421,12 @@ impl Seen {
     fn note(&mut self, err: &(dyn std::error::Error + 'static)) {
         if err.is::<tonic::ConnectError>() {
             self.connect = true;
+        } else if let Some(e) = err.downcast_ref::<crate::client::ProxyError>() {
+            self.proxy = Some(match e.refused_with() {
+                Some(status) => TransportFault::ProxyRefused(status),
+                None => TransportFault::Connect,
+            });
+            self.detail = Some(e.to_string());
         } else if let Some(e) = err.downcast_ref::<hyper::Error>() {
             self.not_sent |= e.is_canceled() || e.is_closed();
             self.keepalive |= e.is_timeout();
@@ -409,6 +447,8 @@ impl Seen {
     fn fault(&self) -> TransportFault {
         if let Some(cert) = self.certificate {
             cert
+        } else if let Some(proxy) = self.proxy {
+            proxy
         } else if self.connect {
             if self.tls {
                 TransportFault::Handshake
@@ -628,9 +668,7 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Grpc { status, .. } => status.code() == tonic::Code::Unavailable,
-            Error::Transport { fault, .. } => {
-                !fault.is_certificate() && *fault != TransportFault::HeadersTooLarge
-            }
+            Error::Transport { fault, .. } => !fault.is_permanent(),
             Error::Clarifai(e) => crate::retry::DEFAULT_RETRY_CODES.contains(&e.code.0),
             _ => false,
         }

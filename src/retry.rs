@@ -4,9 +4,9 @@ use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
 use std::time::{Duration, Instant};
 
+use crate::Error;
 use crate::api::status::StatusCode;
 use crate::rpc::RpcInfo;
-use crate::{Error, TransportFault};
 
 /// Clarifai in-band codes retried by default: CONN_EXCEED_HOURLY_LIMIT, CONN_THROTTLED,
 /// MODEL_DEPLOYING, MODEL_BUSY_PLEASE_RETRY and MODEL_LOADING.
@@ -36,8 +36,8 @@ pub const DEFAULT_RETRY_CODES: &[i32] = &[
 ///
 /// Waits grow from 50 ms, doubling, to at most 5 s, each shortened by up to 20% at random, and
 /// a retry that would end past the call's deadline is not made. Never retried, whatever the
-/// configuration: CANCELLED, billing failures, certificate failures, a response whose headers
-/// are too large. Unary and server-streaming calls are retried (a stream only before its first
+/// configuration: CANCELLED, billing failures, certificate failures, a proxy that refuses with
+/// 407 or 403, a response whose headers are too large. Unary and server-streaming calls are retried (a stream only before its first
 /// message); client and bidi streams are not, since their input cannot be replayed.
 ///
 /// Set it per client with `ClarifaiClient::builder().retry_policy(..)`, or per call by putting a
@@ -189,12 +189,11 @@ impl RetryPolicy {
     pub(crate) fn retry_kind(&self, rpc: &RpcInfo, error: &Error) -> Option<RetryKind> {
         let may_repeat = rpc.retry.is_safe() || self.unsafe_rpcs;
         match error {
+            Error::Transport { fault, .. } if fault.is_permanent() => None,
             Error::Transport { fault, .. } if fault.never_processed() => {
                 Some(RetryKind::Transparent)
             }
-            Error::Transport { fault, .. } => (may_repeat
-                && !fault.is_certificate()
-                && *fault != TransportFault::HeadersTooLarge
+            Error::Transport { .. } => (may_repeat
                 && self.grpc_codes.contains(&tonic::Code::Unavailable))
             .then_some(RetryKind::Configured),
             Error::Grpc { status, .. } => (may_repeat

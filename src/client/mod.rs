@@ -12,6 +12,7 @@ mod call;
 mod deadline;
 mod endpoint;
 mod paginate;
+mod proxy;
 mod stream;
 
 use std::pin::Pin;
@@ -29,6 +30,7 @@ use crate::{Credentials, Error, RetryPolicy, RotatingCredentials};
 
 pub use builder::ClientBuilder;
 pub use endpoint::endpoint_from_env;
+pub(crate) use proxy::ProxyError;
 
 /// The default endpoint: Clarifai's public API, over TLS.
 pub const DEFAULT_ENDPOINT: &str = "https://api.clarifai.com:443";
@@ -98,6 +100,8 @@ struct Config {
     rotating: Option<RotatingCredentials>,
     /// Where the builder pointed the channel (`None` for a channel given by the caller).
     endpoint: Option<String>,
+    /// The proxy's `host:port`, when the channel goes through one.
+    proxy: Option<String>,
 }
 
 impl Config {
@@ -145,6 +149,7 @@ impl std::fmt::Debug for ClarifaiClient {
         f.debug_struct("ClarifaiClient")
             .field("credentials", &self.interceptor)
             .field("endpoint", &self.config.endpoint)
+            .field("proxy", &self.config.proxy)
             .field("timeout", &self.config.timeout)
             .field("retry", &self.config.retry)
             .finish_non_exhaustive()
@@ -220,6 +225,11 @@ impl ClarifaiClient {
     /// The wait before retry number `attempt` under the client's policy.
     pub(crate) fn retry_delay(&self, attempt: u32) -> Duration {
         self.config.retry.delay(attempt)
+    }
+
+    /// The proxy the client connects through (`host:port`), when it uses one.
+    pub fn proxy(&self) -> Option<&str> {
+        self.config.proxy.as_deref()
     }
 
     /// The credentials calls use now.

@@ -12,6 +12,7 @@ mod generated;
 mod handles;
 mod limits;
 mod paginate;
+mod proxy;
 mod retry;
 mod spans;
 mod status;

@@ -67,28 +67,7 @@ async fn ten_thousand_calls_256_at_a_time_none_lost_or_duplicated() {
 async fn the_client_works_over_an_in_memory_channel() {
     let mock = MockV2::start().await.unwrap();
     mock.respond::<rpc::PostModelOutputs>(outputs(&["mem"], StatusCode::Success));
-    let (client_io, server_io) = tokio::io::duplex(1 << 20);
-    let service = mock.service();
-    tokio::spawn(async move {
-        tonic::transport::Server::builder()
-            .serve_with_incoming(
-                service,
-                futures_util::stream::iter([Ok::<_, std::io::Error>(server_io)]),
-            )
-            .await
-    });
-    let mut client_io = Some(client_io);
-    let channel = tonic::transport::Endpoint::from_static("http://in-memory")
-        .connect_with_connector(tower::service_fn(move |_| {
-            let io = client_io.take();
-            async move {
-                io.map(hyper_util::rt::TokioIo::new).ok_or_else(|| {
-                    std::io::Error::other("the in-memory connection was already used")
-                })
-            }
-        }))
-        .await
-        .unwrap();
+    let channel = crate::fixture::in_memory_channel(&mock);
     let client = ClarifaiClient::from_channel(channel, Credentials::api_key("mem-key").unwrap());
     let response = client
         .post_model_outputs(api::PostModelOutputsRequest::default())

@@ -9,7 +9,7 @@ use clarifai_tonic::mock::MockV2;
 use clarifai_tonic::{ClarifaiClient, Credentials, Error, RetryPolicy, rpc};
 use futures_util::StreamExt;
 
-use crate::fixture::{Fixture, outputs};
+use crate::fixture::{Fixture, no_env, outputs};
 
 #[test]
 fn the_client_is_cheap_to_share() {
@@ -83,6 +83,7 @@ async fn tls_with_a_custom_ca() {
     mock.respond::<rpc::PostModelOutputs>(outputs(&["over tls"], StatusCode::Success));
     assert!(mock.url().starts_with("https://localhost:"));
     let client = ClarifaiClient::builder()
+        .env_lookup(no_env)
         .endpoint(mock.url())
         .ca_certificate(include_bytes!("../fixtures/ca.pem"))
         .credentials(Credentials::api_key("tls-key").unwrap())
@@ -97,6 +98,7 @@ async fn tls_with_a_custom_ca() {
 
     // Without the CA the handshake fails: a typed error, and the key never reaches the server.
     let untrusted = ClarifaiClient::builder()
+        .env_lookup(no_env)
         .endpoint(mock.url())
         .retry_policy(RetryPolicy::none())
         .credentials(Credentials::api_key("tls-key").unwrap())
@@ -107,5 +109,13 @@ async fn tls_with_a_custom_ca() {
         .await
         .unwrap_err();
     assert!(err.grpc_status().is_some(), "{err:?}");
+    let chain = std::iter::successors(Some(&err as &dyn std::error::Error), |e| e.source())
+        .map(|e| format!("{e} / {e:?}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        chain.contains("UnknownIssuer"),
+        "not a certificate error: {chain}"
+    );
     assert_eq!(mock.call_count(), 1);
 }

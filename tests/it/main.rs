@@ -14,3 +14,4 @@ mod retry;
 mod spans;
 mod status;
 mod streams;
+mod user_app_id;

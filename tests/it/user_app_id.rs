@@ -27,11 +27,16 @@ fn received<R: Rpc>(mock: &MockV2) -> Result<Vec<u8>, String> {
         .ok_or_else(|| "the call carried no request".into())
 }
 
-/// MockV2 has no handler for it: the call must fail with UNIMPLEMENTED, after the server
-/// recorded the request.
-fn unimplemented(outcome: Result<(), clarifai_tonic::Error>) -> Result<(), String> {
+/// [`received`], for a call of `R` that MockV2 has no handler for: it must have failed with
+/// UNIMPLEMENTED, after the server recorded the request.
+fn received_unimplemented<R: Rpc>(
+    outcome: Result<(), clarifai_tonic::Error>,
+    mock: &MockV2,
+) -> Result<Vec<u8>, String> {
     match outcome {
-        Err(e) if e.grpc_status().map(|s| s.code()) == Some(tonic::Code::Unimplemented) => Ok(()),
+        Err(e) if e.grpc_status().map(|s| s.code()) == Some(tonic::Code::Unimplemented) => {
+            received::<R>(mock)
+        }
         other => Err(format!("expected UNIMPLEMENTED, got {other:?}")),
     }
 }
@@ -44,8 +49,7 @@ fn unary<'a, R: UnaryRpc>(
         let outcome = client
             .unary::<R>(tonic::Request::new(R::Request::default()))
             .await;
-        unimplemented(outcome.map(drop))?;
-        received::<R>(mock)
+        received_unimplemented::<R>(outcome.map(drop), mock)
     })
 }
 
@@ -61,8 +65,7 @@ fn server_streaming<'a, R: ServerStreamingRpc>(
             Ok(mut stream) => stream.next().await.unwrap_or(Ok(Default::default())),
             Err(e) => Err(e),
         };
-        unimplemented(outcome.map(drop))?;
-        received::<R>(mock)
+        received_unimplemented::<R>(outcome.map(drop), mock)
     })
 }
 

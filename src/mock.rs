@@ -283,9 +283,16 @@ impl MockV2 {
 
     #[inline(never)]
     fn service_for(state: Arc<State>) -> V2Server<MockService> {
-        V2Server::new(MockService { state })
+        let server = V2Server::new(MockService { state })
             .max_decoding_message_size(usize::MAX)
-            .max_encoding_message_size(usize::MAX)
+            .max_encoding_message_size(usize::MAX);
+        // With `gzip`, it takes gzip requests and answers in gzip whoever asks for it, as
+        // Clarifai's API does.
+        #[cfg(feature = "gzip")]
+        let server = server
+            .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
+            .send_compressed(tonic::codec::CompressionEncoding::Gzip);
+        server
     }
 
     /// The tonic service, to mount in your own server or serve over an in-memory transport.

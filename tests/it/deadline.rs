@@ -101,7 +101,7 @@ async fn a_body_that_stalls_after_the_headers_still_times_out() {
         let addr = listener.local_addr().unwrap();
         let server = tokio::spawn(tonic::transport::Server::builder().serve_with_incoming(
             StallAfterHeaders { send_message },
-            tokio_stream_of(listener),
+            crate::fixture::accepted(listener),
         ));
         let client = Fixture::new()
             .timeout(Duration::from_millis(300))
@@ -115,16 +115,6 @@ async fn a_body_that_stalls_after_the_headers_still_times_out() {
         assert!(err.is_timeout(), "message sent: {send_message}: {err:?}");
         server.abort();
     }
-}
-
-/// The accepted connections of `listener`, as tonic's `serve_with_incoming` takes them.
-fn tokio_stream_of(
-    listener: tokio::net::TcpListener,
-) -> impl futures_util::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
-    futures_util::stream::unfold(listener, |listener| async move {
-        let accepted = listener.accept().await.map(|(stream, _)| stream);
-        Some((accepted, listener))
-    })
 }
 
 /// A handler that never answers.

@@ -227,3 +227,13 @@ pub async fn tls_mock() -> MockV2 {
     .await
     .unwrap()
 }
+
+/// The accepted connections of `listener`, as tonic's `serve_with_incoming` takes them.
+pub fn accepted(
+    listener: tokio::net::TcpListener,
+) -> impl futures_util::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
+    futures_util::stream::unfold(listener, |listener| async move {
+        let accepted = listener.accept().await.map(|(stream, _)| stream);
+        Some((accepted, listener))
+    })
+}

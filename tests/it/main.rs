@@ -8,6 +8,8 @@ mod deadline;
 mod fidelity;
 mod fixture;
 mod generated;
+#[cfg(feature = "gzip")]
+mod gzip;
 mod limits;
 mod paginate;
 mod retry;

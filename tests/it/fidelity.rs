@@ -56,7 +56,7 @@ pub(crate) fn official() -> (String, DescriptorPool) {
     (name, pool)
 }
 
-fn ours() -> DescriptorPool {
+pub(crate) fn ours() -> DescriptorPool {
     DescriptorPool::decode(OURS).expect("build.rs wrote a valid FileDescriptorSet")
 }
 

@@ -72,9 +72,11 @@
 //!
 //! Nested messages are `Option<Box<T>>`: Clarifai's messages are so large that inline they
 //! overflow a debug build's thread stack. Streaming rpcs have methods too
-//! (`generate_model_outputs`, `stream_model_outputs`), and every paginated List rpc has a
-//! `*_stream` helper (`list_models_stream`) that yields items across pages. [`ClarifaiClient::v2`]
-//! is the raw generated client with only the credentials added.
+//! (`generate_model_outputs`, `stream_model_outputs`), and every rpc that pages one list of
+//! items (`page` and `per_page` in the request, one repeated field in the response: 51 of them,
+//! `GetConceptCounts` included) has a `*_stream` helper (`list_models_stream`) that yields items
+//! across pages. [`ClarifaiClient::v2`] is the raw generated client with only the credentials
+//! added.
 //!
 //! ## Errors
 //!
@@ -103,7 +105,7 @@
 //!
 //! Every call has a deadline ([`ClientBuilder::timeout`], 120 s by default, or
 //! `tonic::Request::set_timeout` per call) that also bounds its retries. By default a call is
-//! retried up to 5 times with exponential backoff and jitter on gRPC UNAVAILABLE, throttling
+//! tried up to 5 times in all, with exponential backoff and jitter, on gRPC UNAVAILABLE, throttling
 //! (11003, 11005) and models warming up (21351, 21354, 21355); see [`RetryPolicy`], which can be set
 //! per client or per call (in the request's extensions).
 //!

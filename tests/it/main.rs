@@ -2,6 +2,7 @@
 //! MockV2 over a real socket. The shared setup and helpers are in `fixture`.
 
 mod auth;
+mod build_errors;
 mod cli_context;
 mod connection;
 mod deadline;

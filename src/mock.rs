@@ -317,9 +317,12 @@ impl MockV2 {
     }
 
     /// A [`ClarifaiClient`] for this server, with the given credentials and default settings.
+    /// It reads nothing from the environment (`CLARIFAI_ROOT_CERTIFICATES_PATH` included), so
+    /// that a developer's own settings cannot change a test's result.
     #[inline(never)]
     pub fn client(&self, credentials: Credentials) -> Result<ClarifaiClient, Error> {
         ClarifaiClient::builder()
+            .env_lookup(|_| None)
             .endpoint(self.url())
             .credentials(credentials)
             .build()

@@ -172,7 +172,7 @@ async fn decoded_bytes_fields_point_into_the_received_frame() {
         status: success(),
         inputs: vec![
             api::Input::image_bytes(first.clone()).with_id("a"),
-            api::Input::image_bytes(second.clone()).with_id(&"b".repeat(100)),
+            api::Input::image_bytes(second.clone()).with_id("b".repeat(100)),
         ],
         ..Default::default()
     };

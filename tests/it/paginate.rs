@@ -111,9 +111,12 @@ type Helper = fn(ClarifaiClient) -> BoxFuture<'static, Result<usize, Error>>;
 /// Makes MockV2 answer `R`'s first call with a full response, its later calls with an empty
 /// one; gives the count of items in each repeated message field of the full response (3, 4,
 /// ...), and how to read the pages `R` was asked for.
-type Responder = fn(&MockV2, &DescriptorPool) -> (Vec<usize>, fn(&MockV2) -> Vec<(u32, u32)>);
+type Responder = fn(&MockV2, &DescriptorPool) -> (Vec<usize>, Pages);
 
-fn respond<R>(mock: &MockV2, pool: &DescriptorPool) -> (Vec<usize>, fn(&MockV2) -> Vec<(u32, u32)>)
+/// Reads the (page, per_page) of every call of one rpc.
+type Pages = fn(&MockV2) -> Vec<(u32, u32)>;
+
+fn respond<R>(mock: &MockV2, pool: &DescriptorPool) -> (Vec<usize>, Pages)
 where
     R: UnaryRpc,
     R::Request: Paged,

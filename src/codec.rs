@@ -17,6 +17,9 @@ use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 pub(crate) trait EncodeMessage: Send + Sync + 'static {
     /// Appends the message's protobuf encoding to `buf`.
     fn encode_into(&self, buf: &mut EncodeBuf<'_>) -> Result<(), Status>;
+
+    /// The length of that encoding.
+    fn encoded_size(&self) -> usize;
 }
 
 impl<M: prost::Message + Send + Sync + 'static> EncodeMessage for M {
@@ -25,6 +28,10 @@ impl<M: prost::Message + Send + Sync + 'static> EncodeMessage for M {
         // rather than trusting that.
         self.encode(buf)
             .map_err(|e| Status::internal(format!("encoding the request failed: {e}")))
+    }
+
+    fn encoded_size(&self) -> usize {
+        self.encoded_len()
     }
 }
 

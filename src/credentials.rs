@@ -409,9 +409,15 @@ impl CredentialProvider for Credentials {
 /// current when it starts. Clones share the same slot.
 ///
 /// ```
-/// use clarifai_tonic::{Credentials, RotatingCredentials, CredentialProvider};
+/// use clarifai_tonic::{CredentialKind, CredentialProvider, Credentials, RotatingCredentials};
 /// let slot = RotatingCredentials::new(Credentials::api_key("old")?);
-/// slot.rotate(Credentials::api_key("new")?);
+/// // A clone, as given to `ClarifaiClient::builder().credential_provider(..)`.
+/// let client_side = slot.clone();
+/// assert_eq!(client_side.credentials().kind(), CredentialKind::ApiKey);
+/// slot.rotate(Credentials::pat("new", "me", "my-app")?);
+/// // Every clone, so every call that starts from now on, gets the new credentials.
+/// assert_eq!(client_side.credentials().kind(), CredentialKind::Pat);
+/// assert_eq!(client_side.credentials().app_id(), "my-app");
 /// # Ok::<(), clarifai_tonic::Error>(())
 /// ```
 #[derive(Clone)]

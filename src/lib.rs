@@ -150,9 +150,10 @@
 //! which take the value itself. Responses have readers that walk the options:
 //! `output.concepts()`, `output.text()`, `output.regions()`, `output.embeddings()`, and
 //! `failures()` on batch responses. Streaming rpcs have methods too (`generate_model_outputs`,
-//! `stream_model_outputs`), and every paginated List rpc has a `*_stream` helper
-//! (`list_models_stream`) that pages on until a page comes back empty. [`ClarifaiClient::v2`] is
-//! the raw generated client with only the credentials added.
+//! `stream_model_outputs`), and every rpc that pages one list of items (`page` and `per_page` in
+//! the request, one repeated field in the response: 51 of them, `GetConceptCounts` included) has
+//! a `*_stream` helper (`list_models_stream`) that pages on until a page comes back empty.
+//! [`ClarifaiClient::v2`] is the raw generated client with only the credentials added.
 //!
 //! ## Errors
 //!
@@ -191,7 +192,7 @@
 //! `tonic::Request::set_timeout` per call) that also bounds its retries. Retries follow gRPC's
 //! design: a request that never reached the server (no connection, a stream the server refused,
 //! a GOAWAY, a connection already closed) is re-sent for every rpc; after the server may have got
-//! it, a call is retried up to 5 times with exponential backoff and jitter on gRPC UNAVAILABLE or
+//! it, a call is tried up to 5 times in all, with exponential backoff and jitter on gRPC UNAVAILABLE or
 //! a lost connection only if it is safe to send twice ([`rpc::RpcInfo::retry`]: reads,
 //! searches, predictions; never PostInputs or another write, unless you opt in), and on
 //! throttling (11003, 11005) and models warming up (21351, 21354, 21355) for every rpc. See

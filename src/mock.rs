@@ -314,9 +314,16 @@ impl MockV2 {
 
     #[inline(never)]
     fn service_for(state: Arc<State>) -> V2Server<MockService> {
-        V2Server::new(MockService { state })
+        let server = V2Server::new(MockService { state })
             .max_decoding_message_size(usize::MAX)
-            .max_encoding_message_size(usize::MAX)
+            .max_encoding_message_size(usize::MAX);
+        // With `gzip`, it takes gzip requests and answers in gzip whoever asks for it, as
+        // Clarifai's API does.
+        #[cfg(feature = "gzip")]
+        let server = server
+            .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
+            .send_compressed(tonic::codec::CompressionEncoding::Gzip);
+        server
     }
 
     /// The tonic service, to mount in your own server or serve over an in-memory transport.
@@ -341,9 +348,12 @@ impl MockV2 {
     }
 
     /// A [`ClarifaiClient`] for this server, with the given credentials and default settings.
+    /// It reads nothing from the environment (`CLARIFAI_ROOT_CERTIFICATES_PATH` included), so
+    /// that a developer's own settings cannot change a test's result.
     #[inline(never)]
     pub fn client(&self, credentials: Credentials) -> Result<ClarifaiClient, Error> {
         ClarifaiClient::builder()
+            .env_lookup(|_| None)
             .endpoint(self.url())
             .credentials(credentials)
             .build()

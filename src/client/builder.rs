@@ -111,7 +111,8 @@ impl ClientBuilder {
     }
 
     /// The default per-call deadline (default [`DEFAULT_TIMEOUT`]); it bounds retries too. For a
-    /// streaming call it bounds the wait for the first response.
+    /// server-streaming call it bounds the wait for the first response; for a bidi stream, only
+    /// the wait for the server to take the call (its response headers), not for a first message.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(Some(timeout));
         self

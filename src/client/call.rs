@@ -246,7 +246,7 @@ impl ClarifaiClient {
         let mut body = grpc
             .server_streaming(request, PathAndQuery::from_static(rpc.path), RawCodec)
             .await
-            .map_err(|s| self.failed(name, s))?
+            .map_err(|s| self.start_failed(call, s))?
             .into_inner();
         // What tonic's unary call does after the headers: exactly one message, then the
         // trailers, whose status may still be an error.
@@ -310,7 +310,7 @@ impl ClarifaiClient {
                 let mut stream = grpc
                     .server_streaming(request, PathAndQuery::from_static(rpc.path), RawCodec)
                     .await
-                    .map_err(|s| self.failed(rpc.name, s))?
+                    .map_err(|s| self.start_failed(call, s))?
                     .into_inner();
                 let first = stream
                     .message()
@@ -341,6 +341,28 @@ impl ClarifaiClient {
     /// where a certificate was the trouble.
     pub(super) fn failed(&self, rpc: &'static str, status: tonic::Status) -> Error {
         Error::from_status(rpc, status).with_host(self.config.endpoint.as_deref())
+    }
+
+    /// [`failed`](Self::failed) for a unary or server-streaming call, whose one request is in
+    /// hand: tonic refuses a request over `max_encoding_message_size` by resetting its own
+    /// stream, which says nothing of why, so a failed call whose request is over the limit is
+    /// [`Error::MessageTooLarge`]. The size is computed only on this failure path.
+    fn start_failed(&self, call: &Call<'_>, status: tonic::Status) -> Error {
+        let error = self.failed(call.rpc.name, status);
+        if let Error::Transport { status, .. } = &error {
+            let size = call.message.encoded_size();
+            if size > self.config.max_encoding {
+                return Error::MessageTooLarge {
+                    rpc: call.rpc.name,
+                    detail: format!(
+                        "the request encodes to {size} bytes, over the {}-byte limit",
+                        self.config.max_encoding
+                    ),
+                    status: Box::new(tonic::Status::out_of_range(status.message().to_owned())),
+                };
+            }
+        }
+        error
     }
 }
 

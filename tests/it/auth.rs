@@ -6,11 +6,12 @@ use std::time::Duration;
 use clarifai_tonic::api::{self, status::StatusCode};
 use clarifai_tonic::mock::MockV2;
 use clarifai_tonic::{
-    ClarifaiClient, CredentialKind, Credentials, Error, RotatingCredentials, rpc,
+    AuthInterceptor, AuthService, ClarifaiClient, CredentialKind, Credentials, Error,
+    RotatingCredentials, rpc,
 };
 use futures_util::StreamExt;
 
-use crate::fixture::{Fixture, outputs, status, stream_all, success};
+use crate::fixture::{Fixture, no_env, outputs, status, stream_all, success};
 
 const PREFIX: &str = concat!("rust-clarifai-tonic-", env!("CARGO_PKG_VERSION"));
 
@@ -222,23 +223,20 @@ async fn one_request_can_override_the_credentials() {
     );
 }
 
-/// Starts a predict call through `client` in a task, then waits (at most 200 polls 5 ms apart)
-/// until `mock` has seen `calls` calls.
+/// Starts a predict call through `client` in a task, and returns once the server's handler has
+/// it (told by `arrived`, at most 10 s: a call that never arrives fails the test).
 async fn call_until_seen(
     client: &ClarifaiClient,
-    mock: &MockV2,
-    calls: usize,
+    arrived: &mut tokio::sync::mpsc::UnboundedReceiver<()>,
 ) -> tokio::task::JoinHandle<Result<api::MultiOutputResponse, Error>> {
     let task = tokio::spawn({
         let client = client.clone();
         async move { client.post_model_outputs(predict()).await }
     });
-    for _ in 0..200 {
-        if mock.call_count() == calls {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    tokio::time::timeout(Duration::from_secs(10), arrived.recv())
+        .await
+        .expect("the call reached the server within 10 s")
+        .expect("the handler is registered");
     task
 }
 
@@ -248,23 +246,35 @@ async fn rotation_applies_to_calls_that_start_after_it() {
         .credentials(Credentials::pat("old-pat", "me", "app").unwrap())
         .start()
         .await;
-    let gate = Arc::new(tokio::sync::Notify::new());
-    let release = gate.clone();
+    // Each call tells the test it arrived, then holds until the gate lets it through.
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let (arrival, mut arrived) = tokio::sync::mpsc::unbounded_channel();
+    let held = gate.clone();
     mock.on::<rpc::PostModelOutputs, _, _>(move |_| {
-        let gate = gate.clone();
+        let gate = held.clone();
+        let _ = arrival.send(());
         async move {
-            gate.notified().await;
+            gate.acquire().await.unwrap().forget();
             Ok(done())
         }
     });
-    // Wait until the first call has reached the server.
-    let in_flight = call_until_seen(&client, &mock, 1).await;
+    let in_flight = call_until_seen(&client, &mut arrived).await;
     assert_eq!(mock.call_count(), 1);
     assert!(client.rotate_credentials(Credentials::pat("new-pat", "me", "app2").unwrap()));
-    let second = call_until_seen(&client, &mock, 2).await;
-    release.notify_waiters();
-    in_flight.await.unwrap().unwrap();
-    second.await.unwrap().unwrap();
+    let second = call_until_seen(&client, &mut arrived).await;
+    assert_eq!(mock.call_count(), 2);
+    gate.add_permits(2);
+    let guard = Duration::from_secs(10);
+    tokio::time::timeout(guard, in_flight)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    tokio::time::timeout(guard, second)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
     let calls = mock.calls();
     assert_eq!(calls[0].header("authorization"), Some("Key old-pat"));
     assert_eq!(calls[1].header("authorization"), Some("Key new-pat"));
@@ -283,6 +293,7 @@ async fn a_provider_is_asked_on_every_call() {
     let mock = mock().await;
     let slot = RotatingCredentials::new(Credentials::api_key("first").unwrap());
     let client = ClarifaiClient::builder()
+        .env_lookup(no_env)
         .endpoint(mock.url())
         .credential_provider(slot.clone())
         .build()
@@ -593,14 +604,49 @@ async fn client_debug_never_shows_the_secret() {
     let (mock, client) = served(Credentials::pat(SECRET, "me", "app").unwrap()).await;
     let shown = format!("{client:?} {:?}", client.v2());
     assert!(!shown.contains(SECRET), "{shown}");
-    // The header value is marked sensitive, so http's Debug hides it too.
-    let call = &mock.calls().first().cloned();
-    assert!(call.is_none());
     client.post_model_outputs(predict()).await.unwrap();
     let received = mock.calls()[0].metadata.clone();
     assert_eq!(
         received.get("authorization").unwrap().to_str().unwrap(),
         format!("Key {SECRET}")
+    );
+}
+
+/// The credentials header leaves both the interceptor and the tower service marked sensitive,
+/// so that http's Debug of the outgoing request (as tonic and hyper log it) hides the secret.
+#[tokio::test]
+async fn the_outgoing_credentials_header_is_sensitive() {
+    use tonic::service::Interceptor;
+    let creds = RotatingCredentials::new(Credentials::pat(SECRET, "me", "app").unwrap());
+    let mut interceptor = AuthInterceptor::new(creds);
+    let request = interceptor.call(tonic::Request::new(())).unwrap();
+    let value = request.metadata().get("authorization").unwrap();
+    assert!(value.as_encoded_bytes().ends_with(SECRET.as_bytes()));
+    let shown = format!("{:?}", request.metadata());
+    assert!(
+        !shown.contains(SECRET) && shown.contains("Sensitive"),
+        "{shown}"
+    );
+
+    // The same through AuthService, the client's own path, seen by the service behind it.
+    let seen = Arc::new(std::sync::Mutex::new(None));
+    let record = seen.clone();
+    let inner = tower::service_fn(move |request: http::Request<()>| {
+        *record.lock().unwrap() = Some(request.headers().clone());
+        async { Ok::<_, std::convert::Infallible>(http::Response::new(())) }
+    });
+    let mut service = AuthService::new(inner, interceptor);
+    tower::ServiceExt::oneshot(&mut service, http::Request::new(()))
+        .await
+        .unwrap();
+    let headers = seen.lock().unwrap().take().unwrap();
+    let value = &headers["authorization"];
+    assert!(value.is_sensitive());
+    assert_eq!(value.as_bytes(), format!("Key {SECRET}").as_bytes());
+    let shown = format!("{headers:?}");
+    assert!(
+        !shown.contains(SECRET) && shown.contains("Sensitive"),
+        "{shown}"
     );
 }
 
@@ -725,19 +771,23 @@ fn config_file_contexts_and_envvar() {
         CredentialKind::ApiKey
     );
 
-    // ENVVAR reads the variable, and says which one is missing.
-    let err = Credentials::from_config(&path, Some("fromenv"));
-    if std::env::var("CLARIFAI_PAT").is_err() {
-        let err = err.unwrap_err();
-        assert!(
-            matches!(err, Error::Config { line: Some(_), .. }),
-            "{err:?}"
-        );
-        assert!(
-            err.to_string().contains("ENVVAR") && err.to_string().contains("CLARIFAI_PAT"),
-            "{err}"
-        );
-    }
+    // ENVVAR reads the variable (through the lookup, never the process's environment), and
+    // says which one is missing.
+    let env: &'static [(&'static str, &'static str)] =
+        Box::leak(vec![("CLARIFAI_CONFIG", path_str)].into_boxed_slice());
+    let err = ClarifaiClient::builder()
+        .env_lookup(lookup(env))
+        .cli_context("fromenv")
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Config { line: Some(_), .. }),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("ENVVAR") && err.to_string().contains("CLARIFAI_PAT"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -795,6 +845,7 @@ async fn unparseable_endpoints_are_typed_errors() {
         "https://host/path",
     ] {
         match ClarifaiClient::builder()
+            .env_lookup(no_env)
             .endpoint(bad)
             .credentials(creds.clone())
             .build()
@@ -807,6 +858,7 @@ async fn unparseable_endpoints_are_typed_errors() {
         }
     }
     let err = ClarifaiClient::builder()
+        .env_lookup(no_env)
         .endpoint("http://10.1.2.3:80")
         .credentials(creds.clone())
         .build()
@@ -814,6 +866,7 @@ async fn unparseable_endpoints_are_typed_errors() {
     assert!(err.to_string().contains("clear"), "{err}");
     assert!(
         ClarifaiClient::builder()
+            .env_lookup(no_env)
             .endpoint("http://10.1.2.3:80")
             .allow_insecure(true)
             .credentials(creds)
@@ -834,6 +887,7 @@ async fn endpoints_that_parse() {
         "https://[::1]",
     ] {
         let built = ClarifaiClient::builder()
+            .env_lookup(no_env)
             .endpoint(good)
             .credentials(creds.clone())
             .build();
@@ -861,6 +915,7 @@ fn endpoint_from_the_environment() {
 #[test]
 fn build_outside_a_runtime_is_an_error_not_a_panic() {
     let err = ClarifaiClient::builder()
+        .env_lookup(no_env)
         .endpoint("http://127.0.0.1:1")
         .credentials(Credentials::api_key("k").unwrap())
         .build()
@@ -884,12 +939,16 @@ fn tracing_output_never_shows_the_secret() {
             .await
             .unwrap_err();
         tracing::error!(error = %err, debug = ?err, "logged by the application");
-        let _ = client
+        let streamed: Vec<_> = client
             .generate_model_outputs(predict())
             .await
             .unwrap()
-            .collect::<Vec<_>>()
+            .collect()
             .await;
+        assert_eq!(streamed.len(), 2);
+        for item in streamed {
+            item.unwrap();
+        }
         let key = client.with_credentials(Credentials::api_key(SECRET).unwrap());
         let err = key
             .post_apps(api::PostAppsRequest::default())

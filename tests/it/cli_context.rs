@@ -280,3 +280,64 @@ async fn root_certificates_from_the_environment() {
     }
     assert_eq!(mock.call_count(), 1);
 }
+
+/// A client built with neither `.endpoint()` nor `.credentials()` finds
+/// `$HOME/.config/clarifai/config` on its own, and the bare `host:port` base of its context
+/// means TLS: the call reaches a TLS-only MockV2 with the file's PAT. So does a bare host given
+/// in code.
+#[tokio::test]
+async fn the_home_config_is_found_and_a_bare_host_means_tls() {
+    let mock = tls_mock().await;
+    mock.respond::<rpc::ListApps>(api::MultiAppResponse {
+        status: crate::fixture::success(),
+        ..Default::default()
+    });
+    let bare = format!("localhost:{}", mock.addr().port());
+    let home = ConfigDir::new("home", "");
+    let ca = home.write("ca.pem", include_bytes!("../fixtures/ca.pem"));
+    std::fs::create_dir_all(home.0.join(".config/clarifai")).unwrap();
+    home.write(
+        ".config/clarifai/config",
+        format!(
+            "current_context: home\ncontexts:\n  home:\n    CLARIFAI_API_BASE: {bare}\n    \
+             CLARIFAI_PAT: home-pat\n    CLARIFAI_USER_ID: home-user\n    \
+             CLARIFAI_APP_ID: home-app\n"
+        )
+        .as_bytes(),
+    );
+    let environment = [
+        ("HOME", home.0.to_str().unwrap()),
+        ("CLARIFAI_ROOT_CERTIFICATES_PATH", ca.to_str().unwrap()),
+    ];
+    let client = ClarifaiClient::builder()
+        .env_lookup(env(&environment))
+        .build()
+        .unwrap();
+    assert_eq!(client.credentials().cli_context(), Some("home"));
+    assert_eq!(client.endpoint(), Some(format!("https://{bare}").as_str()));
+    client
+        .list_apps(api::ListAppsRequest::default())
+        .await
+        .unwrap();
+    let call = &mock.calls()[0];
+    assert_eq!(call.header("authorization"), Some("Key home-pat"));
+    let sent = call.request::<api::ListAppsRequest>().unwrap();
+    assert_eq!(sent.user_app_id.unwrap().app_id, "home-app");
+
+    let client = ClarifaiClient::builder()
+        .env_lookup(env(&[]))
+        .endpoint(bare.clone())
+        .ca_certificate(include_bytes!("../fixtures/ca.pem"))
+        .credentials(Credentials::pat("code-pat", "u", "a").unwrap())
+        .build()
+        .unwrap();
+    assert_eq!(client.endpoint(), Some(format!("https://{bare}").as_str()));
+    client
+        .list_apps(api::ListAppsRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        mock.calls()[1].header("authorization"),
+        Some("Key code-pat")
+    );
+}

@@ -1,7 +1,10 @@
 //! Deadlines: a slow handler and a body that stalls after the headers both end in a timeout, and
 //! the deadline travels to the server as `grpc-timeout`.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use tokio::time::Instant;
 
 use clarifai_tonic::api::{self, status::StatusCode};
 use clarifai_tonic::{RetryPolicy, rpc};
@@ -18,17 +21,14 @@ async fn a_handler_slower_than_the_deadline_gives_a_timeout() {
         tokio::time::sleep(Duration::from_secs(30)).await;
         Ok(outputs(&[], StatusCode::Success))
     });
-    let started = Instant::now();
-    let err = client
-        .post_model_outputs(api::PostModelOutputsRequest::default())
-        .await
-        .unwrap_err();
+    let err = tokio::time::timeout(
+        Duration::from_secs(30),
+        client.post_model_outputs(api::PostModelOutputsRequest::default()),
+    )
+    .await
+    .expect("the deadline must end the call, not this guard")
+    .unwrap_err();
     assert!(err.is_timeout(), "{err:?}");
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "took {:?}",
-        started.elapsed()
-    );
     // The deadline also travelled to the server as grpc-timeout.
     let sent = mock.calls()[0].header("grpc-timeout").map(grpc_timeout);
     assert_eq!(sent, Some(Duration::from_millis(200)));
@@ -101,34 +101,129 @@ async fn a_body_that_stalls_after_the_headers_still_times_out() {
         let addr = listener.local_addr().unwrap();
         let server = tokio::spawn(tonic::transport::Server::builder().serve_with_incoming(
             StallAfterHeaders { send_message },
-            tokio_stream_of(listener),
+            crate::fixture::accepted(listener),
         ));
         let client = Fixture::new()
             .timeout(Duration::from_millis(300))
             .retry(RetryPolicy::none())
             .client(format!("http://{addr}"));
-        let started = Instant::now();
         let call = client.post_model_outputs(api::PostModelOutputsRequest::default());
-        let err = tokio::time::timeout(Duration::from_secs(10), call)
+        let err = tokio::time::timeout(Duration::from_secs(30), call)
             .await
             .expect("the client's deadline must end the call, not this guard")
             .unwrap_err();
-        let took = started.elapsed();
         assert!(err.is_timeout(), "message sent: {send_message}: {err:?}");
-        assert!(
-            took >= Duration::from_millis(290) && took < Duration::from_secs(5),
-            "took {took:?}"
-        );
         server.abort();
     }
 }
 
-/// The accepted connections of `listener`, as tonic's `serve_with_incoming` takes them.
-fn tokio_stream_of(
-    listener: tokio::net::TcpListener,
-) -> impl futures_util::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
-    futures_util::stream::unfold(listener, |listener| async move {
-        let accepted = listener.accept().await.map(|(stream, _)| stream);
-        Some((accepted, listener))
+/// `call`, failed after two hours on tokio's paused clock: a deadline that never fires fails
+/// the test (at once, in real time) instead of hanging it.
+async fn guarded<T>(call: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(7200), call)
+        .await
+        .expect("still pending after two hours of the paused clock")
+}
+
+/// A handler that never answers.
+async fn never<T>() -> Result<T, tonic::Status> {
+    std::future::pending().await
+}
+
+/// With no `.timeout(..)`, a call gets 120 s: it goes out as `grpc-timeout`, and a server that
+/// never answers ends the call as a timeout after exactly that long on tokio's paused clock.
+#[tokio::test(start_paused = true)]
+async fn the_default_deadline_is_120_seconds() {
+    let (mock, client) = Fixture::new().start_in_memory().await;
+    mock.on::<rpc::ListModels, _, _>(|_| never());
+    let started = Instant::now();
+    let err = guarded(client.list_models(api::ListModelsRequest::default()))
+        .await
+        .unwrap_err();
+    let took = started.elapsed();
+    assert!(err.is_timeout(), "{err:?}");
+    assert!(
+        took >= Duration::from_secs(120) && took < Duration::from_secs(121),
+        "took {took:?}"
+    );
+    let sent = mock.calls()[0].header("grpc-timeout").map(grpc_timeout);
+    assert_eq!(sent, Some(Duration::from_secs(120)));
+}
+
+/// `no_timeout()`: no `grpc-timeout` goes out, and an answer an hour late is still an answer.
+#[tokio::test(start_paused = true)]
+async fn no_timeout_waits_as_long_as_the_server_takes() {
+    let (mock, client) = Fixture::new()
+        .with(|b| b.no_timeout())
+        .start_in_memory()
+        .await;
+    mock.on::<rpc::ListModels, _, _>(|_| async {
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        Ok(api::MultiModelResponse {
+            status: crate::fixture::success(),
+            ..Default::default()
+        })
+    });
+    let started = Instant::now();
+    guarded(client.list_models(api::ListModelsRequest::default()))
+        .await
+        .unwrap();
+    assert!(started.elapsed() >= Duration::from_secs(3600));
+    assert_eq!(mock.calls()[0].header("grpc-timeout"), None);
+}
+
+/// A server stream's deadline bounds the wait for its first message: a stream that sends
+/// nothing times out after the client's timeout, while one whose first message comes in time
+/// may take longer than the deadline for the rest.
+#[tokio::test(start_paused = true)]
+async fn a_deadline_bounds_a_streams_first_message() {
+    let (mock, client) = Fixture::new()
+        .timeout(Duration::from_secs(5))
+        .start_in_memory()
+        .await;
+    mock.on_server_stream::<rpc::GenerateModelOutputs, _, _>(|request| {
+        let silent = request.get_ref().model_id == "silent";
+        futures_util::stream::once(async move {
+            if silent {
+                std::future::pending::<()>().await;
+            }
+            Ok(outputs(&["first"], StatusCode::Success))
+        })
+        .chain(futures_util::stream::once(async {
+            tokio::time::sleep(Duration::from_secs(20)).await;
+            Ok(outputs(&["late"], StatusCode::Success))
+        }))
+    });
+    let silent = api::PostModelOutputsRequest {
+        model_id: "silent".into(),
+        ..Default::default()
+    };
+    let started = Instant::now();
+    let err = guarded(async {
+        match client.generate_model_outputs(silent).await {
+            Ok(mut stream) => stream.next().await.expect("an item").unwrap_err(),
+            Err(e) => e,
+        }
     })
+    .await;
+    let took = started.elapsed();
+    assert!(err.is_timeout(), "{err:?}");
+    assert!(
+        took >= Duration::from_secs(5) && took < Duration::from_secs(6),
+        "took {took:?}"
+    );
+
+    let started = Instant::now();
+    let ids: Vec<String> = guarded(async {
+        client
+            .generate_model_outputs(api::PostModelOutputsRequest::default())
+            .await
+            .unwrap()
+            .map(|item| item.unwrap().outputs[0].id.clone())
+            .collect()
+            .await
+    })
+    .await;
+    assert_eq!(ids, ["first", "late"]);
+    assert!(started.elapsed() >= Duration::from_secs(20));
 }

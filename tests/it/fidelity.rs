@@ -30,7 +30,7 @@ static MESSAGE_TYPES: &[(&str, Roundtrip)] =
     include!(concat!(env!("OUT_DIR"), "/message_types.rs"));
 
 /// The official client's descriptors: the one `clarifai-grpc-<version>.binpb` in tests/fixtures.
-fn official() -> (String, DescriptorPool) {
+pub(crate) fn official() -> (String, DescriptorPool) {
     let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"));
     let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("tests/fixtures")
@@ -56,7 +56,7 @@ fn official() -> (String, DescriptorPool) {
     (name, pool)
 }
 
-fn ours() -> DescriptorPool {
+pub(crate) fn ours() -> DescriptorPool {
     DescriptorPool::decode(OURS).expect("build.rs wrote a valid FileDescriptorSet")
 }
 

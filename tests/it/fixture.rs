@@ -19,10 +19,14 @@ use futures_util::StreamExt;
 pub struct Fixture(ClientBuilder);
 
 impl Fixture {
-    /// A PAT for user `me` and app `app`, every other setting the builder's default.
+    /// A PAT for user `me` and app `app`, every other setting the builder's default. The
+    /// builder sees an empty environment ([`no_env`]), so a developer's own `CLARIFAI_*`
+    /// variables change nothing.
     pub fn new() -> Self {
         Fixture(
-            ClarifaiClient::builder().credentials(Credentials::pat("pat", "me", "app").unwrap()),
+            ClarifaiClient::builder()
+                .env_lookup(no_env)
+                .credentials(Credentials::pat("pat", "me", "app").unwrap()),
         )
     }
 
@@ -68,6 +72,45 @@ impl Fixture {
         let client = self.client(mock.url());
         (mock, client)
     }
+
+    /// [`start`](Self::start), but the client reaches the MockV2's service over in-memory
+    /// connections (a tonic server on `tokio::io::duplex` pairs, the client built with
+    /// `ClarifaiClient::from_channel_with`). With no socket there is no I/O to wait for, so
+    /// under tokio's paused clock time moves only when every task waits for a timer: the
+    /// retry and deadline tests read backoffs and deadlines off that clock exactly.
+    pub async fn start_in_memory(self) -> (MockV2, ClarifaiClient) {
+        let mock = MockV2::start().await.expect("MockV2 starts");
+        let client = ClarifaiClient::from_channel_with(in_memory_channel(&mock), self.0)
+            .expect("the test client builds");
+        (mock, client)
+    }
+}
+
+/// An environment with nothing set, for `env_lookup`.
+pub fn no_env(_: &str) -> Option<String> {
+    None
+}
+
+/// A lazy channel to `mock`'s service over in-memory connections: each connect makes a new
+/// `tokio::io::duplex` pair and hands its server half to a tonic server on this runtime.
+pub fn in_memory_channel(mock: &MockV2) -> tonic::transport::Channel {
+    let (connections, accepted) = tokio::sync::mpsc::unbounded_channel::<tokio::io::DuplexStream>();
+    let incoming = futures_util::stream::unfold(accepted, |mut accepted| async move {
+        let io = accepted.recv().await?;
+        Some((Ok::<_, std::io::Error>(io), accepted))
+    });
+    tokio::spawn(tonic::transport::Server::builder().serve_with_incoming(mock.service(), incoming));
+    tonic::transport::Endpoint::from_static("http://in-memory").connect_with_connector_lazy(
+        tower::service_fn(move |_| {
+            let (client_io, server_io) = tokio::io::duplex(1 << 20);
+            let handed = connections.send(server_io);
+            async move {
+                handed
+                    .map(|()| hyper_util::rt::TokioIo::new(client_io))
+                    .map_err(|_| std::io::Error::other("the in-memory server stopped"))
+            }
+        }),
+    )
 }
 
 /// The default policy with 5-20 ms backoffs, so that retried tests stay quick.
@@ -183,4 +226,14 @@ pub async fn tls_mock() -> MockV2 {
     )
     .await
     .unwrap()
+}
+
+/// The accepted connections of `listener`, as tonic's `serve_with_incoming` takes them.
+pub fn accepted(
+    listener: tokio::net::TcpListener,
+) -> impl futures_util::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
+    futures_util::stream::unfold(listener, |listener| async move {
+        let accepted = listener.accept().await.map(|(stream, _)| stream);
+        Some((accepted, listener))
+    })
 }

@@ -157,12 +157,46 @@ fn messages_stay_small_enough_for_debug_stacks() {
         "{}",
         size_of::<api::Model>()
     );
-    // bytes fields share the decode buffer.
-    let image = api::Image {
-        base64: bytes::Bytes::from_static(b"x"),
+}
+
+/// `bytes` fields are `bytes::Bytes` sharing the received frame: two images of one response,
+/// decoded by `ClarifaiClient` from what MockV2 sent over a socket, lie in one buffer exactly as
+/// far apart as in the encoded message. Copies would be two allocations at unrelated addresses.
+#[tokio::test]
+async fn decoded_bytes_fields_point_into_the_received_frame() {
+    use prost::Message;
+    let (mock, client) = Fixture::new().start().await;
+    let first = bytes::Bytes::from(vec![1u8; 64 * 1024]);
+    let second = bytes::Bytes::from(vec![2u8; 64 * 1024]);
+    let response = api::MultiInputResponse {
+        status: success(),
+        inputs: vec![
+            api::Input::image_bytes(first.clone()).with_id("a"),
+            api::Input::image_bytes(second.clone()).with_id("b".repeat(100)),
+        ],
         ..Default::default()
     };
-    assert_eq!(image.base64.len(), 1);
+    let encoded = response.encode_to_vec();
+    let offset = |payload: &[u8]| {
+        encoded
+            .windows(payload.len())
+            .position(|w| w == payload)
+            .unwrap()
+    };
+    let apart = offset(&second) - offset(&first);
+    mock.respond::<rpc::ListInputs>(response);
+    let received = client
+        .list_inputs(api::ListInputsRequest::default())
+        .await
+        .unwrap();
+    let image = |i: usize| received.inputs[i].image().unwrap().base64.clone();
+    let (a, b) = (image(0), image(1));
+    assert_eq!((a.clone(), b.clone()), (first, second));
+    assert_eq!(
+        b.as_ptr() as usize - a.as_ptr() as usize,
+        apart,
+        "the two images are not slices of one buffer"
+    );
 }
 
 fn predict_request(model: &str) -> api::PostModelOutputsRequest {
@@ -438,15 +472,20 @@ async fn mock_serves_many_connections_and_stops_on_drop() {
         .await
         .unwrap();
     assert_eq!(mock.call_count(), 2);
+    // A connection open when the mock is dropped is closed by the server (read gives EOF or
+    // an error), within a hang guard: checked on a connection, not on the port, which a
+    // parallel test may take as soon as it is free.
+    let mut open = tokio::net::TcpStream::connect(addr).await.unwrap();
     drop(mock);
-    // The port stops answering once the mock is gone.
-    let mut refused = false;
-    for _ in 0..50 {
-        if tokio::net::TcpStream::connect(addr).await.is_err() {
-            refused = true;
-            break;
+    let mut buf = [0u8; 64];
+    let closed = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match tokio::io::AsyncReadExt::read(&mut open, &mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => continue, // the server's HTTP/2 preface
+            }
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(refused, "MockV2 still listening after drop");
+    })
+    .await;
+    assert!(closed.is_ok(), "MockV2 kept a connection open after drop");
 }

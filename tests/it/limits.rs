@@ -1,5 +1,7 @@
 //! Size limits: a response over `max_decoding_message_size` is a clear error the client recovers
-//! from, and small HTTP/2 flow-control windows still carry a large message whole.
+//! from, a request over `max_encoding_message_size` never reaches the handler, the 1 GiB defaults
+//! carry messages past tonic's 4 MiB, and small HTTP/2 flow-control windows still carry a large
+//! message whole.
 
 use clarifai_tonic::api::{self, status::StatusCode};
 use clarifai_tonic::{Error, rpc};
@@ -48,6 +50,74 @@ async fn small_http2_windows_still_carry_a_large_response() {
         })
         .start()
         .await;
+    echo_inputs(&mock);
+    let payload: bytes::Bytes = (0..(1u32 << 20)).map(|i| (i % 251) as u8).collect();
+    let response = client
+        .post_inputs(inputs_of(payload.clone()))
+        .await
+        .unwrap();
+    let echoed = response.inputs[0].image().map(|i| i.base64.clone());
+    assert_eq!(echoed, Some(payload));
+}
+
+/// The defaults are 1 GiB each way, far past tonic's own 4 MiB: a 6 MiB request and its 6 MiB
+/// echo pass with no limit set.
+#[tokio::test]
+async fn the_default_limits_carry_messages_past_tonics_4_mib() {
+    assert_eq!(clarifai_tonic::DEFAULT_MAX_MESSAGE_SIZE, 1 << 30);
+    let (mock, client) = Fixture::new().start().await;
+    echo_inputs(&mock);
+    let payload = bytes::Bytes::from(vec![9u8; 6 << 20]);
+    let response = client
+        .post_inputs(inputs_of(payload.clone()))
+        .await
+        .unwrap();
+    assert_eq!(
+        response.inputs[0].image().map(|i| i.base64.clone()),
+        Some(payload)
+    );
+}
+
+/// `max_encoding_message_size`: a request over it is refused by the client, and the server's
+/// handler never sees it; a request under it goes through.
+#[tokio::test]
+async fn a_request_over_max_encoding_message_size_never_reaches_the_handler() {
+    let (mock, client) = Fixture::new()
+        .with(|b| b.max_encoding_message_size(16 * 1024))
+        .start()
+        .await;
+    echo_inputs(&mock);
+    let err = client
+        .post_inputs(inputs_of(vec![1u8; 64 * 1024].into()))
+        .await
+        .unwrap_err();
+    // tonic resets its own stream, which says nothing of why; the client tells it.
+    assert!(
+        matches!(err, Error::MessageTooLarge { .. }) && !err.is_retryable(),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("over the 16384-byte limit"),
+        "{err}"
+    );
+    assert_eq!(mock.call_count(), 0);
+    client
+        .post_inputs(inputs_of(vec![1u8; 1024].into()))
+        .await
+        .unwrap();
+    assert_eq!(mock.call_count(), 1);
+}
+
+/// A PostInputs request of one image.
+fn inputs_of(payload: bytes::Bytes) -> api::PostInputsRequest {
+    api::PostInputsRequest {
+        inputs: vec![api::Input::image_bytes(payload).with_id("big")],
+        ..Default::default()
+    }
+}
+
+/// PostInputs answers with the inputs it got.
+fn echo_inputs(mock: &clarifai_tonic::mock::MockV2) {
     mock.on::<rpc::PostInputs, _, _>(|req| async move {
         Ok(api::MultiInputResponse {
             status: success(),
@@ -55,12 +125,4 @@ async fn small_http2_windows_still_carry_a_large_response() {
             ..Default::default()
         })
     });
-    let payload: bytes::Bytes = (0..(1u32 << 20)).map(|i| (i % 251) as u8).collect();
-    let request = api::PostInputsRequest {
-        inputs: vec![api::Input::image_bytes(payload.clone()).with_id("big")],
-        ..Default::default()
-    };
-    let response = client.post_inputs(request).await.unwrap();
-    let echoed = response.inputs[0].image().map(|i| i.base64.clone());
-    assert_eq!(echoed, Some(payload));
 }

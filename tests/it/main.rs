@@ -2,6 +2,7 @@
 //! MockV2 over a real socket. The shared setup and helpers are in `fixture`.
 
 mod auth;
+mod build_errors;
 mod cli_context;
 mod connection;
 mod deadline;
@@ -9,6 +10,8 @@ mod faults;
 mod fidelity;
 mod fixture;
 mod generated;
+#[cfg(feature = "gzip")]
+mod gzip;
 mod handles;
 mod limits;
 mod paginate;
@@ -19,3 +22,4 @@ mod status;
 mod status_names;
 mod streams;
 mod url;
+mod user_app_id;

@@ -100,6 +100,14 @@ impl ClarifaiClient {
     }
 
     /// A model by its ids: `user_app_id` names its app.
+    ///
+    /// ```no_run
+    /// use clarifai_tonic::api::UserAppIdSet;
+    /// # async fn run(client: clarifai_tonic::ClarifaiClient) -> Result<(), clarifai_tonic::Error> {
+    /// let model = client.model_in(UserAppIdSet::new("clarifai", "main"), "general-image-recognition");
+    /// assert_eq!(model.id(), "general-image-recognition");
+    /// # Ok(()) }
+    /// ```
     pub fn model_in(&self, user_app_id: UserAppIdSet, model_id: impl Into<String>) -> ModelHandle {
         ModelHandle {
             client: self.clone(),
@@ -136,6 +144,14 @@ impl ClarifaiClient {
     }
 
     /// An app by its ids.
+    ///
+    /// ```no_run
+    /// use clarifai_tonic::api::UserAppIdSet;
+    /// # async fn run(client: clarifai_tonic::ClarifaiClient) -> Result<(), clarifai_tonic::Error> {
+    /// let app = client.app_in(UserAppIdSet::new("me", "my-app"));
+    /// let model = app.model("my-model");
+    /// # Ok(()) }
+    /// ```
     pub fn app_in(&self, user_app_id: UserAppIdSet) -> AppHandle {
         AppHandle {
             client: self.clone(),
@@ -144,6 +160,14 @@ impl ClarifaiClient {
     }
 
     /// The credentials' own app (their `user_id` and `app_id`).
+    ///
+    /// ```no_run
+    /// use clarifai_tonic::api::Input;
+    /// # async fn run(client: clarifai_tonic::ClarifaiClient) -> Result<(), clarifai_tonic::Error> {
+    /// let summary = client.my_app().upload_inputs([Input::image_url("https://samples.clarifai.com/dog2.jpeg")]).await;
+    /// assert!(summary.is_complete());
+    /// # Ok(()) }
+    /// ```
     pub fn my_app(&self) -> AppHandle {
         AppHandle {
             client: self.clone(),
@@ -188,16 +212,38 @@ pub struct ModelHandle {
 
 impl ModelHandle {
     /// The model's id.
+    ///
+    /// ```no_run
+    /// # async fn run(client: clarifai_tonic::ClarifaiClient) -> Result<(), clarifai_tonic::Error> {
+    /// let model = client.model("clarifai/main/general-image-recognition")?;
+    /// assert_eq!(model.id(), "general-image-recognition");
+    /// # Ok(()) }
+    /// ```
     pub fn id(&self) -> &str {
         &self.target.id
     }
 
     /// Its app, when the reference named one (else the credentials' app is used).
+    ///
+    /// ```no_run
+    /// # async fn run(client: clarifai_tonic::ClarifaiClient) -> Result<(), clarifai_tonic::Error> {
+    /// let model = client.model("clarifai/main/general-image-recognition")?;
+    /// assert_eq!(model.app().map(|ids| ids.app_id.as_str()), Some("main"));
+    /// assert!(client.model("my-model")?.app().is_none()); // the credentials' app
+    /// # Ok(()) }
+    /// ```
     pub fn app(&self) -> Option<&UserAppIdSet> {
         self.target.app.as_ref()
     }
 
     /// This model at one version (the latest when none is given).
+    ///
+    /// ```no_run
+    /// # async fn run(client: clarifai_tonic::ClarifaiClient) -> Result<(), clarifai_tonic::Error> {
+    /// let pinned = client.model("clarifai/main/general-image-recognition")?.version("aa7f35c01e0642fda5cf400f543e7c40");
+    /// assert_eq!(pinned.request(vec![]).version_id, "aa7f35c01e0642fda5cf400f543e7c40");
+    /// # Ok(()) }
+    /// ```
     pub fn version(mut self, version_id: impl Into<String>) -> Self {
         self.target.version = version_id.into();
         self
@@ -210,16 +256,34 @@ impl ModelHandle {
     }
 
     /// At most `n` concepts per output.
+    ///
+    /// ```no_run
+    /// # async fn run(client: clarifai_tonic::ClarifaiClient) -> Result<(), clarifai_tonic::Error> {
+    /// let model = client.model("clarifai/main/general-image-recognition")?.max_concepts(3);
+    /// # Ok(()) }
+    /// ```
     pub fn max_concepts(self, n: u32) -> Self {
         self.config(|c| c.max_concepts = n)
     }
 
     /// Only concepts with at least this value.
+    ///
+    /// ```no_run
+    /// # async fn run(client: clarifai_tonic::ClarifaiClient) -> Result<(), clarifai_tonic::Error> {
+    /// let model = client.model("clarifai/main/general-image-recognition")?.min_value(0.9);
+    /// # Ok(()) }
+    /// ```
     pub fn min_value(self, value: f32) -> Self {
         self.config(|c| c.min_value = value)
     }
 
     /// Only these concepts (by id).
+    ///
+    /// ```no_run
+    /// # async fn run(client: clarifai_tonic::ClarifaiClient) -> Result<(), clarifai_tonic::Error> {
+    /// let model = client.model("clarifai/main/general-image-recognition")?.select_concepts(["train", "dog"]);
+    /// # Ok(()) }
+    /// ```
     pub fn select_concepts(self, ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
         let concepts: Vec<api::Concept> = ids.into_iter().map(api::Concept::new).collect();
         self.config(|c| c.select_concepts = concepts)
@@ -227,6 +291,12 @@ impl ModelHandle {
 
     /// An inference parameter (`output_info.params`), such as a text model's
     /// `"max_tokens"`.
+    ///
+    /// ```no_run
+    /// # async fn run(client: clarifai_tonic::ClarifaiClient) -> Result<(), clarifai_tonic::Error> {
+    /// let model = client.model("openai/chat-completion/gpt-4o-mini")?.param("max_tokens", 256.0);
+    /// # Ok(()) }
+    /// ```
     pub fn param(mut self, name: impl Into<String>, value: impl Into<prost_types::Value>) -> Self {
         let options = Arc::make_mut(&mut self.options);
         options.params.push((name.into(), value.into()));
@@ -234,12 +304,28 @@ impl ModelHandle {
     }
 
     /// A generative model's sampling temperature.
+    ///
+    /// ```no_run
+    /// # async fn run(client: clarifai_tonic::ClarifaiClient) -> Result<(), clarifai_tonic::Error> {
+    /// let model = client.model("openai/chat-completion/gpt-4o-mini")?.temperature(0.2);
+    /// # Ok(()) }
+    /// ```
     pub fn temperature(self, temperature: f64) -> Self {
         self.param("temperature", temperature)
     }
 
     /// The PostModelOutputs request this handle sends for `inputs` (for a raw call, or to look
     /// at).
+    ///
+    /// ```no_run
+    /// use clarifai_tonic::api::Input;
+    /// # async fn run(client: clarifai_tonic::ClarifaiClient) -> Result<(), clarifai_tonic::Error> {
+    /// let model = client.model("clarifai/main/general-image-recognition")?.max_concepts(3);
+    /// let request = model.request(Input::image_url("https://samples.clarifai.com/dog2.jpeg"));
+    /// assert_eq!(request.model_id, "general-image-recognition");
+    /// let raw = client.post_model_outputs(request).await?; // the same call, by hand
+    /// # Ok(()) }
+    /// ```
     pub fn request(&self, inputs: impl IntoInputs) -> api::PostModelOutputsRequest {
         let mut request = api::PostModelOutputsRequest {
             user_app_id: self.target.app.clone(),
@@ -269,6 +355,20 @@ impl ModelHandle {
     /// further requests, up to 4 at a time. An input the model could not process has an output
     /// whose own status says why (`output.succeeded()`): a MIXED_STATUS answer is data here, not
     /// an error. Any other failure is the error.
+    ///
+    /// ```no_run
+    /// use clarifai_tonic::api::Input;
+    /// # async fn run(client: clarifai_tonic::ClarifaiClient) -> Result<(), clarifai_tonic::Error> {
+    /// let model = client.model("clarifai/main/general-image-recognition")?;
+    /// let inputs = vec![Input::image_url("https://samples.clarifai.com/dog2.jpeg"), Input::from_file("photo.jpg")?];
+    /// for output in model.predict(inputs).await? {
+    ///     match output.succeeded() {
+    ///         true => println!("{:?}", output.concepts().first().map(|c| &c.name)),
+    ///         false => println!("failed: {:?}", output.status),
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn predict(&self, inputs: impl IntoInputs) -> Result<Vec<api::Output>, Error> {
         let mut inputs = inputs.into_inputs();
         let mut batches = Vec::new();
@@ -327,6 +427,18 @@ impl ModelHandle {
 
     /// Streams (StreamModelOutputs, bidi): each batch of inputs from `batches` goes as one
     /// request, with this handle's ids and options; each output comes back as it is ready.
+    ///
+    /// ```no_run
+    /// use clarifai_tonic::{api::Input, stream, StreamExt};
+    /// # async fn run(client: clarifai_tonic::ClarifaiClient) -> Result<(), clarifai_tonic::Error> {
+    /// let model = client.model("openai/chat-completion/gpt-4o-mini")?;
+    /// let prompts = ["Say hello", "Say goodbye"].map(|p| vec![Input::from_text(p)]);
+    /// let mut answers = model.stream(stream::iter(prompts)).await?;
+    /// while let Some(answer) = answers.next().await {
+    ///     println!("{}", answer?.text().unwrap_or_default());
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn stream<S>(&self, batches: S) -> Result<ResponseStream<api::Output>, Error>
     where
         S: Stream<Item = Vec<api::Input>> + Send + 'static,
@@ -340,6 +452,13 @@ impl ModelHandle {
     }
 
     /// The model, as GetModel answers.
+    ///
+    /// ```no_run
+    /// # async fn run(client: clarifai_tonic::ClarifaiClient) -> Result<(), clarifai_tonic::Error> {
+    /// let model = client.model("clarifai/main/general-image-recognition")?.get().await?;
+    /// println!("{} ({})", model.name, model.id);
+    /// # Ok(()) }
+    /// ```
     pub async fn get(&self) -> Result<api::Model, Error> {
         let response = self
             .client
@@ -359,6 +478,15 @@ impl ModelHandle {
     }
 
     /// Every version of the model, page after page.
+    ///
+    /// ```no_run
+    /// use clarifai_tonic::TryStreamExt;
+    /// # async fn run(client: clarifai_tonic::ClarifaiClient) -> Result<(), clarifai_tonic::Error> {
+    /// let model = client.model("clarifai/main/general-image-recognition")?;
+    /// let versions: Vec<_> = model.versions().try_collect().await?;
+    /// println!("{} versions", versions.len());
+    /// # Ok(()) }
+    /// ```
     pub fn versions(&self) -> ResponseStream<api::ModelVersion> {
         self.client
             .list_model_versions_stream(api::ListModelVersionsRequest {
@@ -389,12 +517,28 @@ pub struct WorkflowHandle {
 
 impl WorkflowHandle {
     /// The workflow's id.
+    ///
+    /// ```no_run
+    /// # async fn run(client: clarifai_tonic::ClarifaiClient) -> Result<(), clarifai_tonic::Error> {
+    /// assert_eq!(client.workflow("clarifai/main/General")?.id(), "General");
+    /// # Ok(()) }
+    /// ```
     pub fn id(&self) -> &str {
         &self.target.id
     }
 
     /// Runs the workflow on the inputs (PostWorkflowResults): one result per input, each with
     /// every node's outputs. A MIXED_STATUS answer is data, as in [`ModelHandle::predict`].
+    ///
+    /// ```no_run
+    /// use clarifai_tonic::api::Input;
+    /// # async fn run(client: clarifai_tonic::ClarifaiClient) -> Result<(), clarifai_tonic::Error> {
+    /// let workflow = client.workflow("https://clarifai.com/clarifai/main/workflows/General")?;
+    /// for result in workflow.run(Input::image_url("https://samples.clarifai.com/dog2.jpeg")).await? {
+    ///     println!("{} node outputs", result.outputs.len());
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn run(&self, inputs: impl IntoInputs) -> Result<Vec<api::WorkflowResult>, Error> {
         let request = api::PostWorkflowResultsRequest {
             user_app_id: self.target.app.clone(),
@@ -420,6 +564,14 @@ pub struct AppHandle {
 
 impl AppHandle {
     /// A model of this app.
+    ///
+    /// ```no_run
+    /// use clarifai_tonic::api::Input;
+    /// # async fn run(client: clarifai_tonic::ClarifaiClient) -> Result<(), clarifai_tonic::Error> {
+    /// let model = client.app("me/my-app")?.model("my-classifier");
+    /// let outputs = model.predict(Input::from_text("a sentence")).await?;
+    /// # Ok(()) }
+    /// ```
     pub fn model(&self, model_id: impl Into<String>) -> ModelHandle {
         ModelHandle {
             client: self.client.clone(),
@@ -433,6 +585,16 @@ impl AppHandle {
     }
 
     /// Every model of the app, page after page.
+    ///
+    /// ```no_run
+    /// use clarifai_tonic::StreamExt;
+    /// # async fn run(client: clarifai_tonic::ClarifaiClient) -> Result<(), clarifai_tonic::Error> {
+    /// let mut models = client.app("clarifai/main")?.list_models();
+    /// while let Some(model) = models.next().await {
+    ///     println!("{}", model?.id);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn list_models(&self) -> ResponseStream<api::Model> {
         self.client.list_models_stream(api::ListModelsRequest {
             user_app_id: self.app.clone(),
@@ -441,6 +603,13 @@ impl AppHandle {
     }
 
     /// Every input of the app, page after page.
+    ///
+    /// ```no_run
+    /// use clarifai_tonic::TryStreamExt;
+    /// # async fn run(client: clarifai_tonic::ClarifaiClient) -> Result<(), clarifai_tonic::Error> {
+    /// let inputs: Vec<_> = client.my_app().list_inputs().try_collect().await?;
+    /// # Ok(()) }
+    /// ```
     pub fn list_inputs(&self) -> ResponseStream<api::Input> {
         self.client.list_inputs_stream(api::ListInputsRequest {
             user_app_id: self.app.clone(),
@@ -449,6 +618,13 @@ impl AppHandle {
     }
 
     /// Every dataset of the app, page after page.
+    ///
+    /// ```no_run
+    /// use clarifai_tonic::TryStreamExt;
+    /// # async fn run(client: clarifai_tonic::ClarifaiClient) -> Result<(), clarifai_tonic::Error> {
+    /// let datasets: Vec<_> = client.app("me/my-app")?.list_datasets().try_collect().await?;
+    /// # Ok(()) }
+    /// ```
     pub fn list_datasets(&self) -> ResponseStream<api::Dataset> {
         self.client.list_datasets_stream(api::ListDatasetsRequest {
             user_app_id: self.app.clone(),
@@ -457,6 +633,12 @@ impl AppHandle {
     }
 
     /// Deletes these inputs (DeleteInputs).
+    ///
+    /// ```no_run
+    /// # async fn run(client: clarifai_tonic::ClarifaiClient) -> Result<(), clarifai_tonic::Error> {
+    /// client.my_app().delete_inputs(["input-1", "input-2"]).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn delete_inputs(
         &self,
         ids: impl IntoIterator<Item = impl Into<String>>,
@@ -472,6 +654,17 @@ impl AppHandle {
 
     /// Uploads inputs (PostInputs) with the default [`Upload`] settings: see
     /// [`upload`](Self::upload).
+    ///
+    /// ```no_run
+    /// use clarifai_tonic::api::Input;
+    /// # async fn run(client: clarifai_tonic::ClarifaiClient) -> Result<(), clarifai_tonic::Error> {
+    /// let inputs = (0..50).map(|i| Input::image_url(format!("https://example.com/{i}.jpg")));
+    /// let summary = client.my_app().upload_inputs(inputs).await;
+    /// for (id, why) in summary.failures() {
+    ///     println!("{id}: {why}");
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn upload_inputs(
         &self,
         inputs: impl IntoIterator<Item = api::Input, IntoIter: Send>,
@@ -483,6 +676,15 @@ impl AppHandle {
 
     /// An upload with these settings: `app.upload(Upload::default().batch_size(32)
     /// .on_progress(|p| bar.set_position(p.done as u64))).run(inputs).await`.
+    ///
+    /// ```no_run
+    /// use clarifai_tonic::{api::Input, stream, Upload};
+    /// # async fn run(client: clarifai_tonic::ClarifaiClient) -> Result<(), clarifai_tonic::Error> {
+    /// let settings = Upload::default().batch_size(32).concurrency(2).on_progress(|p| eprintln!("{}/{}", p.done, p.accepted));
+    /// let inputs = stream::iter([Input::from_file("a.jpg")?, Input::from_file("b.jpg")?]);
+    /// let summary = client.my_app().upload(settings).run(inputs).await;
+    /// # Ok(()) }
+    /// ```
     pub fn upload(&self, settings: Upload) -> Uploader {
         Uploader {
             app: self.clone(),
@@ -526,12 +728,20 @@ impl std::fmt::Debug for Upload {
 
 impl Upload {
     /// Inputs per PostInputs request (1 to [`MAX_BATCH`], the default).
+    ///
+    /// ```no_run
+    /// let settings = clarifai_tonic::Upload::default().batch_size(32);
+    /// ```
     pub fn batch_size(mut self, n: usize) -> Self {
         self.batch_size = n.clamp(1, MAX_BATCH);
         self
     }
 
     /// Requests in flight at once (at least 1; default 4).
+    ///
+    /// ```no_run
+    /// let settings = clarifai_tonic::Upload::default().concurrency(8);
+    /// ```
     pub fn concurrency(mut self, n: usize) -> Self {
         self.concurrency = n.max(1);
         self
@@ -540,12 +750,21 @@ impl Upload {
     /// How many times an input whose own status says "try later" (throttling, see
     /// [`DEFAULT_RETRY_CODES`](crate::DEFAULT_RETRY_CODES)) is sent in all (at least 1;
     /// default 3).
+    ///
+    /// ```no_run
+    /// let settings = clarifai_tonic::Upload::default().rounds(1); // no re-sends
+    /// ```
     pub fn rounds(mut self, n: u32) -> Self {
         self.rounds = n.max(1);
         self
     }
 
     /// Called after each batch's answer, with the counts so far (hook a progress bar here).
+    ///
+    /// ```no_run
+    /// let settings = clarifai_tonic::Upload::default()
+    ///     .on_progress(|p| eprintln!("{} done, {} accepted, {} failed", p.done, p.accepted, p.failed));
+    /// ```
     pub fn on_progress(mut self, f: impl Fn(&UploadProgress) + Send + Sync + 'static) -> Self {
         self.progress = Some(Arc::new(f));
         self
@@ -584,6 +803,16 @@ pub struct UploadSummary {
 
 impl UploadSummary {
     /// Whether every input was accepted.
+    ///
+    /// ```no_run
+    /// use clarifai_tonic::api::Input;
+    /// # async fn run(client: clarifai_tonic::ClarifaiClient) -> Result<(), clarifai_tonic::Error> {
+    /// let summary = client.my_app().upload_inputs([Input::from_text("hello")]).await;
+    /// if !summary.is_complete() {
+    ///     eprintln!("{} failed", summary.failed());
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn is_complete(&self) -> bool {
         self.rejected.is_empty() && self.failed_batches.is_empty()
     }
@@ -591,6 +820,16 @@ impl UploadSummary {
     /// Every input that failed, with why: the rejected ones with their status's description, and
     /// each input of a failed batch with the batch's error (an input without an id shows as
     /// `""`).
+    ///
+    /// ```no_run
+    /// use clarifai_tonic::api::Input;
+    /// # async fn run(client: clarifai_tonic::ClarifaiClient) -> Result<(), clarifai_tonic::Error> {
+    /// let summary = client.my_app().upload_inputs([Input::from_text("hello")]).await;
+    /// for (id, why) in summary.failures() {
+    ///     eprintln!("{id}: {why}");
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn failures(&self) -> Vec<(&str, String)> {
         let rejected = self
             .rejected
@@ -604,6 +843,14 @@ impl UploadSummary {
     }
 
     /// How many inputs failed (rejected, or in a failed batch).
+    ///
+    /// ```no_run
+    /// use clarifai_tonic::api::Input;
+    /// # async fn run(client: clarifai_tonic::ClarifaiClient) -> Result<(), clarifai_tonic::Error> {
+    /// let summary = client.my_app().upload_inputs([Input::from_text("hello")]).await;
+    /// assert_eq!(summary.failed(), summary.failures().len());
+    /// # Ok(()) }
+    /// ```
     pub fn failed(&self) -> usize {
         self.rejected.len()
             + self
@@ -632,6 +879,14 @@ impl Uploader {
     /// its error, and the others go on. An input rejected with a code that says "try later" is
     /// sent again in a later round, up to [`Upload::rounds`] times. `inputs` is read as the
     /// batches go, not gathered first.
+    ///
+    /// ```no_run
+    /// use clarifai_tonic::{api::Input, stream, Upload};
+    /// # async fn run(client: clarifai_tonic::ClarifaiClient) -> Result<(), clarifai_tonic::Error> {
+    /// let inputs = stream::iter((0..1000).map(|i| Input::from_text(format!("line {i}"))));
+    /// let summary = client.my_app().upload(Upload::default()).run(inputs).await;
+    /// # Ok(()) }
+    /// ```
     pub async fn run(self, inputs: impl Stream<Item = api::Input> + Send) -> UploadSummary {
         let mut state = UploadState::default();
         let first = inputs.chunks(self.settings.batch_size);

@@ -2,7 +2,9 @@
 
 use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use crate::Error;
 use crate::api::status::StatusCode;

@@ -271,8 +271,9 @@ impl ClientBuilder {
             })?;
         // The roots a deployment behind a private CA names, as Clarifai's SDK reads them; code's
         // own `ca_certificate` wins.
+        // (Read only for a TLS endpoint: a plaintext one has no use for roots.)
         let env_roots = match self.var(ROOTS_VAR) {
-            Some(path) if self.ca_pem.is_empty() && !path.trim().is_empty() => {
+            Some(path) if target.tls && self.ca_pem.is_empty() && !path.trim().is_empty() => {
                 Some(read_roots(Path::new(path.trim()))?)
             }
             _ => None,

@@ -7,7 +7,9 @@
 //! all rpcs instead of once per named method.
 
 use std::borrow::Cow;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use bytes::Bytes;
 use futures_core::Stream;

@@ -2,7 +2,9 @@
 //! turn running out into [`Error::Timeout`].
 
 use std::task::Poll;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use http::{HeaderName, HeaderValue};
 
@@ -57,7 +59,7 @@ pub(super) async fn timed<T>(
     let Some(deadline) = deadline else {
         return call.await;
     };
-    match tokio::time::timeout_at(deadline.into(), call).await {
+    match tokio::time::timeout_at(deadline, call).await {
         Ok(result) => as_timeout(rpc, timeout, Some(deadline), result),
         Err(_) => Err(Error::Timeout {
             rpc,

@@ -2,7 +2,7 @@
 //! checked. They are not retried: their input cannot be replayed.
 
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use tokio::time::Instant;
 
 use futures_core::Stream;
 use futures_util::StreamExt;

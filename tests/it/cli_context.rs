@@ -278,6 +278,14 @@ async fn root_certificates_from_the_environment() {
             "{err}"
         );
     }
+    // A plaintext endpoint has no use for roots: a bad path does not stop it.
+    let plain = MockV2::start().await.unwrap();
+    let client = ClarifaiClient::builder()
+        .endpoint(plain.url())
+        .credentials(Credentials::api_key("tls-key").unwrap())
+        .env_lookup(env(&[("CLARIFAI_ROOT_CERTIFICATES_PATH", "/absent.pem")]))
+        .build();
+    assert!(client.is_ok(), "{client:?}");
     assert_eq!(mock.call_count(), 1);
 }
 

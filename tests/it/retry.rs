@@ -142,12 +142,14 @@ async fn always_unavailable_fails_after_the_configured_attempts() {
 /// most four attempts (0, 100, 200, 300 ms), however slow the machine, and the call ends long
 /// before a hundred attempts could. Real time: the retry loop reads `std::time::Instant`, which
 /// tokio's paused clock does not move.
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn the_deadline_cuts_the_retries_short() {
-    let (mock, client) = Fixture::fast().start().await;
-    flaky(&mock, usize::MAX, || {
-        Err(tonic::Status::unavailable("down"))
-    });
+    // On the paused clock (the deadline and the backoff are on tokio's clock): attempts at 0,
+    // 100, 200 and 300 ms; the next wait would end at 400 ms, past the 350 ms deadline, so
+    // there is no fifth.
+    let (mock, client) = Fixture::fast().start_in_memory().await;
+    let arrivals =
+        always_failing::<rpc::PostModelOutputs>(&mock, || Err(tonic::Status::unavailable("down")));
     let slow = RetryPolicy::default()
         .max_attempts(100)
         .backoff(Duration::from_millis(100), Duration::from_millis(100))
@@ -155,15 +157,24 @@ async fn the_deadline_cuts_the_retries_short() {
     let mut request = tonic::Request::new(api::PostModelOutputsRequest::default());
     request.set_timeout(Duration::from_millis(350));
     request.extensions_mut().insert(slow);
+    let started = Instant::now();
     let err = tokio::time::timeout(Duration::from_secs(30), client.post_model_outputs(request))
         .await
         .expect("the deadline must end the retries, not this guard")
         .unwrap_err();
     assert!(err.is_retryable() || err.is_timeout(), "{err:?}");
-    let attempts = mock.call_count();
+    let at: Vec<Duration> = arrivals
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|a| a.duration_since(started))
+        .collect();
+    let millis: Vec<u128> = at.iter().map(Duration::as_millis).collect();
+    assert_eq!(millis, [0, 100, 200, 300], "{at:?}");
     assert!(
-        (1..=4).contains(&attempts),
-        "{attempts} attempts in 350 ms at 100 ms backoff"
+        started.elapsed() < Duration::from_millis(350),
+        "{:?}",
+        started.elapsed()
     );
 }
 

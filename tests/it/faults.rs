@@ -348,6 +348,22 @@ fn chain(err: &Error) -> Vec<String> {
     out
 }
 
+/// Asserts that `err` is the transport fault `fault`, that its Display says each of `words`, and
+/// that its source chain holds `cause`.
+#[track_caller]
+fn assert_fault(err: &Error, fault: TransportFault, words: &[&str], cause: &str) {
+    assert_eq!(err.transport_fault(), Some(fault), "{err:?}");
+    let text = err.to_string();
+    for word in words {
+        assert!(text.contains(word), "{word:?} not in {text}");
+    }
+    let chain = chain(err);
+    assert!(
+        chain.iter().any(|e| e.contains(cause)),
+        "{cause:?} not in the source chain {chain:?}"
+    );
+}
+
 #[tokio::test]
 async fn a_refused_stream_is_resent_even_for_a_write_and_processed_once() {
     let server = H2Server::start(
@@ -389,12 +405,11 @@ async fn a_goaway_that_excludes_the_stream_is_resent_and_processed_once() {
         .retry(RetryPolicy::none().transparent_retries(0))
         .client(server.url());
     let err = post_inputs(&client).await.unwrap_err();
-    assert_eq!(err.transport_fault(), Some(TransportFault::GoAway));
-    assert!(err.to_string().contains("GOAWAY"), "{err}");
-    assert!(
-        chain(&err).iter().any(|e| e.contains("GoAway")),
-        "{:?}",
-        chain(&err)
+    assert_fault(
+        &err,
+        TransportFault::GoAway,
+        &["GOAWAY", "not processed"],
+        "GoAway",
     );
 }
 
@@ -422,18 +437,11 @@ async fn a_reset_after_the_request_was_read_is_not_resent_for_a_write() {
     let client = client_for(server.url());
     let err = post_inputs(&client).await.unwrap_err();
     assert_eq!(server.processed(), 1, "a write must not be done twice");
-    assert_eq!(err.transport_fault(), Some(TransportFault::Reset(2)));
-    let text = err.to_string();
-    assert!(
-        text.contains("PostInputs")
-            && text.contains("INTERNAL_ERROR")
-            && text.contains("may have processed"),
-        "{text}"
-    );
-    assert!(
-        chain(&err).iter().any(|e| e.contains("INTERNAL_ERROR")),
-        "the h2 error is in the source chain: {:?}",
-        chain(&err)
+    assert_fault(
+        &err,
+        TransportFault::Reset(2),
+        &["PostInputs", "INTERNAL_ERROR", "may have processed"],
+        "INTERNAL_ERROR",
     );
     assert_eq!(err.grpc_code(), Some(tonic::Code::Unavailable));
     assert!(
@@ -558,21 +566,11 @@ async fn an_untrusted_certificate_is_tried_once_and_named() {
     .await
     .unwrap()
     .unwrap_err();
-    assert_eq!(
-        err.transport_fault(),
-        Some(TransportFault::CertificateNotTrusted)
-    );
-    let text = err.to_string();
-    assert!(
-        text.contains("certificate not trusted")
-            && text.contains("host localhost")
-            && text.contains("UnknownIssuer"),
-        "{text}"
-    );
-    assert!(
-        chain(&err).iter().any(|e| e.contains("UnknownIssuer")),
-        "{:?}",
-        chain(&err)
+    assert_fault(
+        &err,
+        TransportFault::CertificateNotTrusted,
+        &["certificate not trusted", "host localhost", "UnknownIssuer"],
+        "UnknownIssuer",
     );
     assert!(!err.is_retryable());
     assert_eq!(

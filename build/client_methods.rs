@@ -79,7 +79,7 @@ const PAGINATED: &str = r#"
 
 /// The API domains, one `impl` block each, in the order of the blocks.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Domain {
+pub enum Domain {
     Models,
     Inputs,
     Search,
@@ -94,7 +94,7 @@ enum Domain {
 
 impl Domain {
     /// The block's heading and its one-line description.
-    fn heading(self) -> (&'static str, &'static str) {
+    pub fn heading(self) -> (&'static str, &'static str) {
         match self {
             Domain::Models => (
                 "Models",
@@ -191,7 +191,7 @@ const NOUNS: &[(&str, Domain)] = &[
 ];
 
 /// The domain of an rpc: its name without the verb, looked up in [`NOUNS`].
-fn domain(rpc: &str) -> Domain {
+pub fn domain(rpc: &str) -> Domain {
     let noun = VERBS
         .iter()
         .filter_map(|verb| rpc.strip_prefix(verb))

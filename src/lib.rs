@@ -256,6 +256,8 @@ pub mod auth {
     pub use crate::generated::clarifai::auth::*;
 }
 mod accessors;
+#[cfg(feature = "blocking")]
+pub mod blocking;
 mod client;
 mod codec;
 mod credentials;

@@ -246,6 +246,8 @@ fn debug_shows_what_the_async_client_shows() {
 }
 
 // Two workers: one serves the mock while the other waits for the helper threads below.
+// The serial lock is held across the mock's start on purpose: no other task takes it.
+#[allow(clippy::await_holding_lock)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inside_a_runtime_it_refuses_clearly_and_does_not_panic() {
     let _serial = serial();

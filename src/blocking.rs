@@ -95,14 +95,18 @@ impl Runtime {
             .build()?;
         let handle = runtime.handle().clone();
         let (shutdown, stop) = oneshot::channel::<()>();
+        let (running, started) = std::sync::mpsc::sync_channel::<()>(1);
         let thread = thread::Builder::new()
             .name("clarifai-block".into())
             .spawn(move || {
                 runtime.block_on(async {
+                    let _ = running.send(());
                     let _ = stop.await;
                 });
                 runtime.shutdown_timeout(SHUTDOWN_WAIT);
             })?;
+        // Return once the thread drives the runtime.
+        let _ = started.recv();
         Ok(Runtime {
             handle,
             shutdown: Some(shutdown),

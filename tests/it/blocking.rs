@@ -1,7 +1,7 @@
 //! The blocking client (feature `blocking`) from plain `#[test]` threads, against MockV2 over a
 //! real socket: unary calls and handles, a server stream and a bidi stream as iterators, an error
 //! that keeps its response, the refusal inside a tokio runtime, and no thread left behind after
-//! 1,000 calls or 8 threads sharing one client.
+//! 1,000 calls or 8 threads sharing one client; a deadline fires while the calling thread waits.
 //!
 //! MockV2 needs a runtime: each test starts one for the mock alone, and calls the blocking client
 //! from the test's own thread. The tests take [`SERIAL`] so that the thread counts see only their
@@ -395,4 +395,37 @@ fn eight_threads_share_one_client_and_leave_no_thread_behind() {
     handle.predict(Input::from_text("still")).unwrap();
     drop(handle);
     assert_threads(before, "the last drop joins the runtime thread");
+}
+
+/// The client, its handles and iterators cross threads; the client is shared by reference too.
+const _: fn() = || {
+    fn shared<T: Clone + Send + Sync>() {}
+    fn sent<T: Send>() {}
+    shared::<blocking::ClarifaiClient>();
+    shared::<blocking::ModelHandle>();
+    shared::<blocking::AppHandle>();
+    shared::<blocking::WorkflowHandle>();
+    sent::<blocking::ResponseIter<api::Output>>();
+};
+
+#[test]
+fn a_deadline_fires_while_the_call_waits_on_the_calling_thread() {
+    let _serial = serial();
+    let served = served(|mock| {
+        mock.on::<rpc::PostModelOutputs, _, _>(|_| async {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            Ok(outputs(&["late"], StatusCode::Success))
+        });
+    });
+    let client = client(&served.mock);
+    let mut request = tonic::Request::new(api::PostModelOutputsRequest::default());
+    request.set_timeout(Duration::from_millis(200));
+    let started = std::time::Instant::now();
+    let err = client.post_model_outputs(request).unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
 }

@@ -13,6 +13,8 @@
 
 #[path = "build/accessors.rs"]
 mod accessors;
+#[path = "build/blocking_methods.rs"]
+mod blocking_methods;
 #[path = "build/client_methods.rs"]
 mod client_methods;
 #[path = "build/fidelity.rs"]
@@ -51,6 +53,7 @@ fn run() -> BuildResult<()> {
     let manifest = PathBuf::from(env_var("CARGO_MANIFEST_DIR")?);
     let out_dir = PathBuf::from(env_var("OUT_DIR")?);
     let with_server = env::var_os("CARGO_FEATURE_MOCK").is_some();
+    let with_blocking = env::var_os("CARGO_FEATURE_BLOCKING").is_some();
     println!("cargo:rerun-if-changed=build.rs");
 
     let compiler = protos::compile(&manifest)?;
@@ -80,6 +83,13 @@ fn run() -> BuildResult<()> {
         "client_methods.rs",
         &client_methods::client_methods(&methods),
     )?;
+    if with_blocking {
+        write_file(
+            &out_dir,
+            "blocking_methods.rs",
+            &blocking_methods::blocking_methods(&methods),
+        )?;
+    }
     if with_server {
         write_file(
             &out_dir,

@@ -207,6 +207,33 @@ fn domain(rpc: &str) -> Domain {
 /// `client_methods.rs`: a named method on `ClarifaiClient` for every rpc, grouped by domain and
 /// sorted by rpc name.
 pub fn client_methods(methods: &[MethodDescriptor]) -> String {
+    named_methods(methods, &ASYNC)
+}
+
+/// The templates a writer of named methods fills: the domain block, one per kind of rpc, and
+/// the `_stream` helper of a paged rpc.
+pub struct Templates {
+    pub block: &'static str,
+    pub unary: &'static str,
+    pub server_streaming: &'static str,
+    pub client_streaming: &'static str,
+    pub bidi_streaming: &'static str,
+    pub paginated: &'static str,
+}
+
+/// `ClarifaiClient`'s async methods.
+const ASYNC: Templates = Templates {
+    block: BLOCK,
+    unary: UNARY,
+    server_streaming: SERVER_STREAMING,
+    client_streaming: CLIENT_STREAMING,
+    bidi_streaming: BIDI_STREAMING,
+    paginated: PAGINATED,
+};
+
+/// A method for every rpc from `templates`, grouped by domain and sorted by rpc name; the
+/// async client and the blocking one share it.
+pub fn named_methods(methods: &[MethodDescriptor], templates: &Templates) -> String {
     let paged = paged_rpcs(methods);
     let mut sorted: Vec<&MethodDescriptor> = methods.iter().collect();
     sorted.sort_by(|a, b| a.name().cmp(b.name()));
@@ -216,10 +243,10 @@ pub fn client_methods(methods: &[MethodDescriptor]) -> String {
         let name = m.name();
         let snake = name.to_snake_case();
         let template = match Streaming::of(m) {
-            Streaming::Unary => UNARY,
-            Streaming::Server => SERVER_STREAMING,
-            Streaming::Client => CLIENT_STREAMING,
-            Streaming::Bidi => BIDI_STREAMING,
+            Streaming::Unary => templates.unary,
+            Streaming::Server => templates.server_streaming,
+            Streaming::Client => templates.client_streaming,
+            Streaming::Bidi => templates.bidi_streaming,
         };
         out.push_str(&fill(
             template,
@@ -233,7 +260,7 @@ pub fn client_methods(methods: &[MethodDescriptor]) -> String {
         ));
         if let Some((input, (_, item))) = paged.get(name) {
             out.push_str(&fill(
-                PAGINATED,
+                templates.paginated,
                 &[
                     ("name", name),
                     ("snake", &snake),
@@ -248,7 +275,7 @@ pub fn client_methods(methods: &[MethodDescriptor]) -> String {
         .map(|(domain, methods)| {
             let (heading, about) = domain.heading();
             fill(
-                BLOCK,
+                templates.block,
                 &[
                     ("heading", heading),
                     ("about", about),

@@ -129,6 +129,21 @@ pub enum Error {
         idle: Duration,
     },
 
+    /// A `blocking::ClarifaiClient` (feature `blocking`) was built or called, or one of its
+    /// iterators read, on a thread inside a tokio runtime, where waiting would stall the runtime.
+    /// A call is refused before anything is sent; an iterator ends with this error. Use the async
+    /// [`ClarifaiClient`](crate::ClarifaiClient) there, or a thread of your own
+    /// (`std::thread::spawn`).
+    #[error(
+        "blocking::ClarifaiClient: {method} was called inside a tokio runtime, where blocking \
+         would stall it. Use the async ClarifaiClient there, or call it from a thread of your \
+         own (std::thread::spawn)"
+    )]
+    BlockingInAsync {
+        /// The blocking method (`list_models`, `ClientBuilder::build`, `ResponseIter::next`, ...).
+        method: &'static str,
+    },
+
     /// A message was larger than the configured limit. The client stays usable.
     #[error(
         "{rpc}: message too large ({detail}); raise the limit with \

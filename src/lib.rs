@@ -8,6 +8,7 @@
 //! - [`ClarifaiClient`]: one method per rpc, with `user_app_id` filled for PATs, deadlines,
 //!   retries, Clarifai's in-band status turned into [`Error`], pagination and streaming;
 //! - [`rpc`]: what the protos say about each rpc (auth type, scopes, streaming);
+//! - `blocking` (feature `blocking`): the same client for programs that are not async;
 //! - `mock` (feature `mock`): `MockV2`, a real V2 server for your tests.
 //!
 //! ## Install
@@ -155,6 +156,48 @@
 //! a `*_stream` helper (`list_models_stream`) that pages on until a page comes back empty.
 //! [`ClarifaiClient::v2`] is the raw generated client with only the credentials added.
 //!
+//! ## Without async
+//!
+//! With the `blocking` feature, `blocking::ClarifaiClient` has the same builder, named methods,
+//! handles and errors, and no `.await`: each call waits for its answer, and streams are
+//! iterators. It runs its own tokio runtime on a thread of its own (as reqwest's blocking client
+//! does), so a plain `fn main`, a CLI or a PyO3 extension needs no tokio of its own. The async
+//! form, then the blocking one:
+//!
+//! ```no_run
+//! # use clarifai_tonic::{api::Input, ClarifaiClient, StreamExt};
+//! # async fn run() -> Result<(), clarifai_tonic::Error> {
+//! let client = ClarifaiClient::builder().build()?;
+//! let model = client.model("clarifai/main/general-image-recognition")?;
+//! let outputs = model.predict(Input::image_url("https://samples.clarifai.com/metro-north.jpg")).await?;
+//! let mut models = client.app("clarifai/main")?.list_models();
+//! while let Some(model) = models.next().await {
+//!     println!("{}", model?.id);
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! ```no_run
+//! # #[cfg(feature = "blocking")]
+//! # fn run() -> Result<(), clarifai_tonic::Error> {
+//! use clarifai_tonic::{api::Input, blocking};
+//!
+//! let client = blocking::ClarifaiClient::builder().build()?;
+//! let model = client.model("clarifai/main/general-image-recognition")?;
+//! let outputs = model.predict(Input::image_url("https://samples.clarifai.com/metro-north.jpg"))?;
+//! for model in client.app("clarifai/main")?.list_models() {
+//!     println!("{}", model?.id);
+//! }
+//! # Ok(()) }
+//! # fn main() {}
+//! ```
+//!
+//! The builder's settings are the async builder's: `blocking::ClarifaiClient::builder()
+//! .configure(|b| b.endpoint(url).timeout(t)).build()`. A bidi stream takes its requests from
+//! an iterator, or from a `std::sync::mpsc::Receiver` you feed as you go. Called inside a tokio
+//! runtime, the blocking client returns [`Error::BlockingInAsync`] rather than stall it or panic.
+//! `cargo run --example blocking --features blocking` is the quickstart in this form.
+//!
 //! ## Errors
 //!
 //! Clarifai answers most failures with gRPC OK and a non-SUCCESS `status` inside the response.
@@ -257,6 +300,8 @@ pub mod auth {
     pub use crate::generated::clarifai::auth::*;
 }
 mod accessors;
+#[cfg(feature = "blocking")]
+pub mod blocking;
 mod client;
 mod codec;
 mod credentials;

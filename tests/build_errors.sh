@@ -24,7 +24,7 @@ check() { # name, expected substring...
 fresh() {
   rm -rf "$work/crate"
   mkdir -p "$work/crate"
-  (cd "$root" && git ls-files -z build.rs build Cargo.toml Cargo.lock src proto benches | xargs -0 cp --parents -t "$work/crate")
+  (cd "$root" && git ls-files -z build.rs build Cargo.toml Cargo.lock src proto benches examples | xargs -0 cp --parents -t "$work/crate")
 }
 
 fresh

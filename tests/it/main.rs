@@ -2,6 +2,8 @@
 //! MockV2 over a real socket. The shared setup and helpers are in `fixture`.
 
 mod auth;
+#[cfg(feature = "blocking")]
+mod blocking;
 mod build_errors;
 mod cli_context;
 mod connection;

@@ -1,7 +1,8 @@
 //! Code generation for clarifai-tonic, in pure Rust (no `protoc`, no C toolchain).
 //!
 //! 1. `protox` compiles `proto/clarifai/api/service.proto` and its imports into a descriptor pool.
-//! 2. `tonic-prost-build` turns it into messages, the `V2Client`, and (feature `mock`) the server.
+//! 2. `prost-build` turns it into messages, `grpc_client` writes the `V2Client`, and (feature
+//!    `mock`) `tonic-prost-build` the server.
 //! 3. The same pool, which keeps the custom method options that prost drops, is walked once to emit
 //!    the per-rpc table (auth type, scopes, streaming kind), the `user_app_id` and `status` accessors,
 //!    the `StatusCode` aliases, and the mock server's dispatch.
@@ -19,6 +20,8 @@ mod blocking_methods;
 mod client_methods;
 #[path = "build/fidelity.rs"]
 mod fidelity;
+#[path = "build/grpc_client.rs"]
+mod grpc_client;
 #[path = "build/mock_dispatch.rs"]
 mod mock_dispatch;
 #[path = "build/names.rs"]

@@ -167,3 +167,135 @@ fn decorated_heading<'a>(trimmed: &'a str, decoration: &[char]) -> Option<&'a st
     let heading = inner_trimmed.trim();
     (before >= 3 && after >= 3 && !heading.is_empty()).then_some(heading)
 }
+
+/// A comment whose code blocks rustdoc will not run: an indented code block is fenced as
+/// ```` ```text ````, and a fenced block of any language is retagged `text`. Otherwise rustdoc
+/// would take an indented JSON or proto example for a Rust doctest. Indentation is judged as
+/// rustdoc will see it: prost-build adds a space to every line that does not start with exactly
+/// one, and rustdoc removes the indentation the lines share. Markdown's rules, as far as the
+/// protos need them: an indented block needs a blank line before it (it cannot interrupt a
+/// paragraph), and inside a list item it is indented from the item's text, not the margin.
+pub fn fence_code(text: &str) -> String {
+    // The indentation prost-build emits for a line.
+    let emitted = |line: &str| match line.len() - line.trim_start_matches(' ').len() {
+        0 | 1 => 1,
+        raw => raw + 1,
+    };
+    let base = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(emitted)
+        .min()
+        .unwrap_or(1);
+    // A fence line at `indent` (as rustdoc sees it), written so that prost-build emits it there.
+    let fence_line = |indent: usize, marker: &str| {
+        let raw = (base + indent).saturating_sub(1).max(1);
+        format!("{}{marker}\n", " ".repeat(raw))
+    };
+    let mut out = String::with_capacity(text.len() + 64);
+    // The marker that closes an open fenced block (```` ``` ```` or `~~~`, at least as long).
+    let mut fenced: Option<String> = None;
+    // Inside an indented block we fenced: the indentation its lines need, and where its fence is.
+    let mut indented: Option<(usize, usize)> = None;
+    let mut blanks = 0;
+    let mut after_blank = true;
+    // The indentation of the text of the list item the lines are in, if any.
+    let mut list: Option<usize> = None;
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        let blank = trimmed.is_empty();
+        let indent = if blank { 0 } else { emitted(line) - base };
+        if let Some(close) = &fenced {
+            out.push_str(line);
+            out.push('\n');
+            if trimmed.trim_end().starts_with(close.as_str())
+                && trimmed.trim_end().chars().all(|c| Some(c) == close.chars().next())
+            {
+                fenced = None;
+            }
+            continue;
+        }
+        if let Some((need, at)) = indented {
+            if blank {
+                blanks += 1;
+                continue;
+            }
+            if indent < need {
+                out.push_str(&fence_line(at, "```"));
+                indented = None;
+                after_blank = blanks > 0;
+            }
+            out.push_str(&"\n".repeat(blanks));
+            blanks = 0;
+            if indented.is_some() {
+                out.push_str(line);
+                out.push('\n');
+                continue;
+            }
+        }
+        if blank {
+            out.push('\n');
+            after_blank = true;
+            continue;
+        }
+        let container = list.unwrap_or(0);
+        if indent >= container + 4 && after_blank {
+            out.push_str(&fence_line(container, "```text"));
+            out.push_str(line);
+            out.push('\n');
+            indented = Some((container + 4, container));
+            continue;
+        }
+        if let Some(marker) = ["```", "~~~"].iter().find(|m| trimmed.starts_with(**m)) {
+            let c = marker.chars().next().unwrap_or('`');
+            let run: String = trimmed.chars().take_while(|&x| x == c).collect();
+            out.push_str(&fence_line(indent, &format!("{run}text")));
+            fenced = Some(run);
+            after_blank = false;
+            continue;
+        }
+        // A marker indented by four or more from the text it follows is text, not an item.
+        if let Some(width) = list_marker(trimmed).filter(|_| indent < container + 4) {
+            list = Some(indent + width);
+        } else if after_blank && indent < container {
+            list = None;
+        }
+        out.push_str(line);
+        out.push('\n');
+        after_blank = false;
+    }
+    if let Some((_, at)) = indented {
+        out.push_str(&fence_line(at, "```"));
+    }
+    if let Some(close) = fenced {
+        out.push_str(&close);
+        out.push('\n');
+    }
+    out.truncate(out.trim_end_matches('\n').len());
+    if text.ends_with('\n') && !out.is_empty() {
+        out.push('\n');
+    }
+    out
+}
+
+/// The width of a list item's marker and the spaces after it (`- `, `* `, `+ `, `1. `, `1) `),
+/// which is where the item's text starts; `None` for a line that does not start an item.
+fn list_marker(trimmed: &str) -> Option<usize> {
+    let digits = trimmed.chars().take_while(char::is_ascii_digit).count();
+    let marker = match trimmed.as_bytes().first()? {
+        b'-' | b'*' | b'+' => 1,
+        _ if (1..=9).contains(&digits)
+            && matches!(trimmed.as_bytes().get(digits), Some(b'.' | b')')) =>
+        {
+            digits + 1
+        }
+        _ => return None,
+    };
+    let rest = &trimmed[marker..];
+    let spaces = rest.len() - rest.trim_start_matches(' ').len();
+    match spaces {
+        0 if !rest.is_empty() => None,
+        1..=4 => Some(marker + spaces),
+        _ => Some(marker + 1),
+    }
+}

@@ -1,6 +1,7 @@
 //! Steps 1 and 2: `protox` compiles the vendored protos, with errors reported by file and line, and
-//! `tonic-prost-build` generates the messages, the client and (feature `mock`) the server, from
-//! comments cleaned of their banners and other noise.
+//! `prost-build` generates the messages, [`crate::grpc_client`] the client and (feature `mock`)
+//! `tonic-prost-build` the server, from comments cleaned of their banners and other noise, with
+//! their code blocks fenced as text (see [`crate::names::fence_code`]).
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -11,7 +12,7 @@ use prost_reflect::prost_types::FileDescriptorSet;
 use prost_reflect::{DescriptorPool, Kind};
 
 use crate::BuildResult;
-use crate::names::{clarifai_messages, clean_comment};
+use crate::names::{clarifai_messages, clean_comment, fence_code};
 
 /// The file compiled; everything else comes in through its imports.
 pub const ROOT_PROTO: &str = "proto/clarifai/api/service.proto";
@@ -55,7 +56,7 @@ pub fn compile(manifest: &Path) -> BuildResult<protox::Compiler> {
     Ok(compiler)
 }
 
-/// Runs `tonic-prost-build` over the compiled files: messages (nested messages boxed, see
+/// Runs `prost-build` over the compiled files: messages (nested messages boxed, see
 /// [`boxed_fields`]), the client, and the server only `with_server`.
 pub fn generate(
     compiler: &protox::Compiler,
@@ -69,20 +70,43 @@ pub fn generate(
     fds.file.retain(|f| f.package() != "google.api");
     clean_comments(&mut fds);
 
-    let mut builder = tonic_prost_build::configure()
-        .build_client(true)
-        .build_server(with_server)
-        .build_transport(false)
-        .generate_default_stubs(true)
-        .bytes(".")
+    let mut config = prost_build::Config::new();
+    config
+        .bytes(["."])
         .include_file("mod.rs")
-        .out_dir(out_dir);
+        .out_dir(out_dir)
+        .service_generator(Box::new(crate::grpc_client::Generator {
+            server: server_generator(with_server),
+        }));
+    // tonic-prost-build (feature `mock`) turns on prost-build's `format`; the output is
+    // `include!`d, so formatting it would only cost time.
+    #[cfg(feature = "mock")]
+    config.format(false);
     for path in boxed_fields(pool) {
-        builder = builder.boxed(path);
+        config.boxed(path);
     }
-    builder
+    config
         .compile_fds(fds)
         .map_err(|e| format!("generating Rust code from the protos: {e}"))
+}
+
+/// tonic-prost-build's generator of the server alone, `with_server` (which only the feature
+/// `mock` sets, and only that feature builds tonic-prost-build).
+#[cfg(feature = "mock")]
+fn server_generator(with_server: bool) -> Option<Box<dyn prost_build::ServiceGenerator>> {
+    with_server.then(|| {
+        tonic_prost_build::configure()
+            .build_client(false)
+            .build_server(true)
+            .build_transport(false)
+            .generate_default_stubs(true)
+            .service_generator()
+    })
+}
+
+#[cfg(not(feature = "mock"))]
+fn server_generator(_with_server: bool) -> Option<Box<dyn prost_build::ServiceGenerator>> {
+    None
 }
 
 /// Takes the noise out of every comment before prost-build turns it into docs (see
@@ -99,12 +123,12 @@ fn clean_comments(fds: &mut FileDescriptorSet) {
             &mut location.trailing_comments,
         ] {
             if let Some(text) = comment.as_deref() {
-                let clean = clean_comment(text);
+                let clean = fence_code(&clean_comment(text));
                 *comment = (!clean.is_empty()).then_some(clean);
             }
         }
         for text in &mut location.leading_detached_comments {
-            *text = clean_comment(text);
+            *text = fence_code(&clean_comment(text));
         }
         location.leading_detached_comments.retain(|t| !t.is_empty());
     }

@@ -1,0 +1,279 @@
+//! The generated `V2Client`: tonic's client for a service, written from templates as prost-build
+//! hands each service over, so that no client code generator (tonic-build, with `syn` and
+//! `prettyplease`) is built for it. Its API is tonic-build's: the same constructors, settings and
+//! one `async` method per rpc. Each method is one line into a shared generic helper, so the
+//! per-rpc code is a call, not a state machine of its own.
+//!
+//! With the feature `mock`, tonic-prost-build still writes the server, after the client.
+
+use heck::ToSnakeCase;
+use prost_build::{Method, Service, ServiceGenerator};
+
+use crate::template::fill;
+
+/// The client module; `{methods}` is one method per rpc.
+const CLIENT: &str = r#"
+/// Generated client implementations.
+pub mod {module} {
+    #![allow(
+        unused_variables,
+        dead_code,
+        missing_docs,
+        clippy::wildcard_imports,
+        clippy::let_unit_value,
+    )]
+    use tonic::codegen::*;
+    use tonic::codegen::http::Uri;
+{docs}    #[derive(Debug, Clone)]
+    pub struct {client}<T> {
+        inner: tonic::client::Grpc<T>,
+    }
+    impl<T> {client}<T>
+    where
+        T: tonic::client::GrpcService<tonic::body::Body>,
+        T::Error: Into<StdError>,
+        T::ResponseBody: Body<Data = Bytes> + std::marker::Send + 'static,
+        <T::ResponseBody as Body>::Error: Into<StdError> + std::marker::Send,
+    {
+        pub fn new(inner: T) -> Self {
+            let inner = tonic::client::Grpc::new(inner);
+            Self { inner }
+        }
+        pub fn with_origin(inner: T, origin: Uri) -> Self {
+            let inner = tonic::client::Grpc::with_origin(inner, origin);
+            Self { inner }
+        }
+        pub fn with_interceptor<F>(inner: T, interceptor: F) -> {client}<InterceptedService<T, F>>
+        where
+            F: tonic::service::Interceptor,
+            T::ResponseBody: Default,
+            T: tonic::codegen::Service<
+                http::Request<tonic::body::Body>,
+                Response = http::Response<<T as tonic::client::GrpcService<tonic::body::Body>>::ResponseBody>,
+            >,
+            <T as tonic::codegen::Service<http::Request<tonic::body::Body>>>::Error:
+                Into<StdError> + std::marker::Send + std::marker::Sync,
+        {
+            {client}::new(InterceptedService::new(inner, interceptor))
+        }
+        /// Compress requests with the given encoding.
+        ///
+        /// This requires the server to support it otherwise it might respond with an
+        /// error.
+        #[must_use]
+        pub fn send_compressed(mut self, encoding: CompressionEncoding) -> Self {
+            self.inner = self.inner.send_compressed(encoding);
+            self
+        }
+        /// Enable decompressing responses.
+        #[must_use]
+        pub fn accept_compressed(mut self, encoding: CompressionEncoding) -> Self {
+            self.inner = self.inner.accept_compressed(encoding);
+            self
+        }
+        /// Limits the maximum size of a decoded message.
+        ///
+        /// Default: `4MB`
+        #[must_use]
+        pub fn max_decoding_message_size(mut self, limit: usize) -> Self {
+            self.inner = self.inner.max_decoding_message_size(limit);
+            self
+        }
+        /// Limits the maximum size of an encoded message.
+        ///
+        /// Default: `usize::MAX`
+        #[must_use]
+        pub fn max_encoding_message_size(mut self, limit: usize) -> Self {
+            self.inner = self.inner.max_encoding_message_size(limit);
+            self
+        }
+        /// Waits until the service can take a request; then the request's path, and its
+        /// `GrpcMethod` extension. Shared by every method.
+        async fn start<R>(
+            &mut self,
+            request: &mut tonic::Request<R>,
+            (path, method): (&'static str, &'static str),
+        ) -> std::result::Result<http::uri::PathAndQuery, tonic::Status> {
+            self.inner.ready().await.map_err(|e| {
+                tonic::Status::unknown(format!("Service was not ready: {}", e.into()))
+            })?;
+            request.extensions_mut().insert(GrpcMethod::new("{service}", method));
+            Ok(http::uri::PathAndQuery::from_static(path))
+        }
+        async fn unary_call<Req, Resp>(
+            &mut self,
+            mut request: tonic::Request<Req>,
+            method: (&'static str, &'static str),
+        ) -> std::result::Result<tonic::Response<Resp>, tonic::Status>
+        where
+            Req: prost::Message + Send + Sync + 'static,
+            Resp: prost::Message + Default + Send + Sync + 'static,
+        {
+            let path = self.start(&mut request, method).await?;
+            self.inner.unary(request, path, tonic_prost::ProstCodec::default()).await
+        }
+        async fn server_streaming_call<Req, Resp>(
+            &mut self,
+            mut request: tonic::Request<Req>,
+            method: (&'static str, &'static str),
+        ) -> std::result::Result<tonic::Response<tonic::codec::Streaming<Resp>>, tonic::Status>
+        where
+            Req: prost::Message + Send + Sync + 'static,
+            Resp: prost::Message + Default + Send + Sync + 'static,
+        {
+            let path = self.start(&mut request, method).await?;
+            self.inner.server_streaming(request, path, tonic_prost::ProstCodec::default()).await
+        }
+        async fn client_streaming_call<S, Resp>(
+            &mut self,
+            mut request: tonic::Request<S>,
+            method: (&'static str, &'static str),
+        ) -> std::result::Result<tonic::Response<Resp>, tonic::Status>
+        where
+            S: tonic::codegen::tokio_stream::Stream + Send + 'static,
+            S::Item: prost::Message + Send + Sync + 'static,
+            Resp: prost::Message + Default + Send + Sync + 'static,
+        {
+            let path = self.start(&mut request, method).await?;
+            self.inner.client_streaming(request, path, tonic_prost::ProstCodec::default()).await
+        }
+        async fn streaming_call<S, Resp>(
+            &mut self,
+            mut request: tonic::Request<S>,
+            method: (&'static str, &'static str),
+        ) -> std::result::Result<tonic::Response<tonic::codec::Streaming<Resp>>, tonic::Status>
+        where
+            S: tonic::codegen::tokio_stream::Stream + Send + 'static,
+            S::Item: prost::Message + Send + Sync + 'static,
+            Resp: prost::Message + Default + Send + Sync + 'static,
+        {
+            let path = self.start(&mut request, method).await?;
+            self.inner.streaming(request, path, tonic_prost::ProstCodec::default()).await
+        }
+{methods}    }
+}
+"#;
+
+/// A unary rpc.
+const UNARY: &str = r#"
+{docs}        pub async fn {snake}(
+            &mut self,
+            request: impl tonic::IntoRequest<{req}>,
+        ) -> std::result::Result<tonic::Response<{resp}>, tonic::Status> {
+            self.unary_call(request.into_request(), ("{path}", "{name}")).await
+        }
+"#;
+
+/// A server-streaming rpc.
+const SERVER_STREAMING: &str = r#"
+{docs}        pub async fn {snake}(
+            &mut self,
+            request: impl tonic::IntoRequest<{req}>,
+        ) -> std::result::Result<tonic::Response<tonic::codec::Streaming<{resp}>>, tonic::Status> {
+            self.server_streaming_call(request.into_request(), ("{path}", "{name}")).await
+        }
+"#;
+
+/// A client-streaming rpc.
+const CLIENT_STREAMING: &str = r#"
+{docs}        pub async fn {snake}(
+            &mut self,
+            request: impl tonic::IntoStreamingRequest<Message = {req}>,
+        ) -> std::result::Result<tonic::Response<{resp}>, tonic::Status> {
+            self.client_streaming_call(request.into_streaming_request(), ("{path}", "{name}")).await
+        }
+"#;
+
+/// A bidirectional streaming rpc.
+const BIDI_STREAMING: &str = r#"
+{docs}        pub async fn {snake}(
+            &mut self,
+            request: impl tonic::IntoStreamingRequest<Message = {req}>,
+        ) -> std::result::Result<tonic::Response<tonic::codec::Streaming<{resp}>>, tonic::Status> {
+            self.streaming_call(request.into_streaming_request(), ("{path}", "{name}")).await
+        }
+"#;
+
+/// prost-build's service generator: the client from [`CLIENT`], then whatever `server` writes
+/// (tonic-prost-build's server, with the feature `mock`).
+pub struct Generator {
+    pub server: Option<Box<dyn ServiceGenerator>>,
+}
+
+impl ServiceGenerator for Generator {
+    fn generate(&mut self, service: Service, buf: &mut String) {
+        buf.push_str(&client(&service));
+        if let Some(server) = &mut self.server {
+            server.generate(service, buf);
+        }
+    }
+
+    fn finalize(&mut self, buf: &mut String) {
+        if let Some(server) = &mut self.server {
+            server.finalize(buf);
+        }
+    }
+
+    fn finalize_package(&mut self, package: &str, buf: &mut String) {
+        if let Some(server) = &mut self.server {
+            server.finalize_package(package, buf);
+        }
+    }
+}
+
+/// The client module of one service.
+fn client(service: &Service) -> String {
+    let full_name = if service.package.is_empty() {
+        service.proto_name.clone()
+    } else {
+        format!("{}.{}", service.package, service.proto_name)
+    };
+    let mut methods = String::new();
+    for method in &service.methods {
+        methods.push_str(&client_method(method, &full_name));
+    }
+    let mut docs = String::new();
+    service.comments.append_with_indent(1, &mut docs);
+    fill(
+        CLIENT,
+        &[
+            ("module", &format!("{}_client", service.name.to_snake_case())),
+            ("client", &format!("{}Client", service.name)),
+            ("service", &full_name),
+            ("docs", &docs),
+            ("methods", &methods),
+        ],
+    )
+}
+
+/// One method of the client.
+fn client_method(method: &Method, service: &str) -> String {
+    let template = match (method.client_streaming, method.server_streaming) {
+        (false, false) => UNARY,
+        (false, true) => SERVER_STREAMING,
+        (true, false) => CLIENT_STREAMING,
+        (true, true) => BIDI_STREAMING,
+    };
+    let mut docs = String::new();
+    method.comments.append_with_indent(2, &mut docs);
+    fill(
+        template,
+        &[
+            ("docs", &docs),
+            ("snake", &method.name),
+            ("name", &method.proto_name),
+            ("path", &format!("/{service}/{}", method.proto_name)),
+            ("req", &message_path(&method.input_type)),
+            ("resp", &message_path(&method.output_type)),
+        ],
+    )
+}
+
+/// A request or response type as seen from inside the client module, as tonic-build writes it.
+fn message_path(rust_type: &str) -> String {
+    if rust_type == "()" || rust_type.starts_with("::") || rust_type.starts_with("crate::") {
+        rust_type.to_owned()
+    } else {
+        format!("super::{}", rust_type.replace('.', "::").trim_start_matches("::"))
+    }
+}

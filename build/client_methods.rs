@@ -26,8 +26,8 @@ const UNARY: &str = r#"
     /// Calls `{name}`{doc}.
     ///
     /// See [`crate::rpc::{name}`] for its auth type and scopes. A non-SUCCESS Clarifai status is an [`Error`].
-    pub async fn {snake}(&self, request: impl tonic::IntoRequest<{req}>) -> Result<{resp}, Error> {
-        self.unary::<crate::rpc::{name}>(request.into_request()).await
+    pub fn {snake}(&self, request: impl tonic::IntoRequest<{req}>) -> impl Future<Output = Result<{resp}, Error>> + '_ {
+        self.unary::<crate::rpc::{name}>(request.into_request())
     }
 "#;
 
@@ -36,8 +36,8 @@ const SERVER_STREAMING: &str = r#"
     /// Calls the server-streaming rpc `{name}`{doc}.
     ///
     /// Each item is checked for a non-SUCCESS Clarifai status.
-    pub async fn {snake}(&self, request: impl tonic::IntoRequest<{req}>) -> Result<ResponseStream<{resp}>, Error> {
-        self.server_streaming::<crate::rpc::{name}>(request.into_request()).await
+    pub fn {snake}(&self, request: impl tonic::IntoRequest<{req}>) -> impl Future<Output = Result<ResponseStream<{resp}>, Error>> + '_ {
+        self.server_streaming::<crate::rpc::{name}>(request.into_request())
     }
 "#;
 

@@ -1,8 +1,9 @@
 //! The generated `V2Client`: tonic's client for a service, written from templates as prost-build
 //! hands each service over, so that no client code generator (tonic-build, with `syn` and
-//! `prettyplease`) is built for it. Its API is tonic-build's: the same constructors, settings and
-//! one `async` method per rpc. Each method is one line into a shared generic helper, so the
-//! per-rpc code is a call, not a state machine of its own.
+//! `prettyplease`) is built for it. Its API is tonic-build's (the same constructors, settings and
+//! one method per rpc, awaited the same way), except that each method is a plain `fn` returning
+//! the future of a shared generic helper: the per-rpc code is one call, not an `async fn` state
+//! machine of its own.
 //!
 //! With the feature `mock`, tonic-prost-build still writes the server, after the client.
 
@@ -156,41 +157,41 @@ pub mod {module} {
 
 /// A unary rpc.
 const UNARY: &str = r#"
-{docs}        pub async fn {snake}(
+{docs}        pub fn {snake}(
             &mut self,
             request: impl tonic::IntoRequest<{req}>,
-        ) -> std::result::Result<tonic::Response<{resp}>, tonic::Status> {
-            self.unary_call(request.into_request(), ("{path}", "{name}")).await
+        ) -> impl Future<Output = std::result::Result<tonic::Response<{resp}>, tonic::Status>> + '_ {
+            self.unary_call(request.into_request(), ("{path}", "{name}"))
         }
 "#;
 
 /// A server-streaming rpc.
 const SERVER_STREAMING: &str = r#"
-{docs}        pub async fn {snake}(
+{docs}        pub fn {snake}(
             &mut self,
             request: impl tonic::IntoRequest<{req}>,
-        ) -> std::result::Result<tonic::Response<tonic::codec::Streaming<{resp}>>, tonic::Status> {
-            self.server_streaming_call(request.into_request(), ("{path}", "{name}")).await
+        ) -> impl Future<Output = std::result::Result<tonic::Response<tonic::codec::Streaming<{resp}>>, tonic::Status>> + '_ {
+            self.server_streaming_call(request.into_request(), ("{path}", "{name}"))
         }
 "#;
 
 /// A client-streaming rpc.
 const CLIENT_STREAMING: &str = r#"
-{docs}        pub async fn {snake}(
+{docs}        pub fn {snake}(
             &mut self,
             request: impl tonic::IntoStreamingRequest<Message = {req}>,
-        ) -> std::result::Result<tonic::Response<{resp}>, tonic::Status> {
-            self.client_streaming_call(request.into_streaming_request(), ("{path}", "{name}")).await
+        ) -> impl Future<Output = std::result::Result<tonic::Response<{resp}>, tonic::Status>> + '_ {
+            self.client_streaming_call(request.into_streaming_request(), ("{path}", "{name}"))
         }
 "#;
 
 /// A bidirectional streaming rpc.
 const BIDI_STREAMING: &str = r#"
-{docs}        pub async fn {snake}(
+{docs}        pub fn {snake}(
             &mut self,
             request: impl tonic::IntoStreamingRequest<Message = {req}>,
-        ) -> std::result::Result<tonic::Response<tonic::codec::Streaming<{resp}>>, tonic::Status> {
-            self.streaming_call(request.into_streaming_request(), ("{path}", "{name}")).await
+        ) -> impl Future<Output = std::result::Result<tonic::Response<tonic::codec::Streaming<{resp}>>, tonic::Status>> + '_ {
+            self.streaming_call(request.into_streaming_request(), ("{path}", "{name}"))
         }
 "#;
 

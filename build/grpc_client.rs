@@ -14,12 +14,11 @@ use crate::template::fill;
 
 /// The client module; `{methods}` is one method per rpc.
 const CLIENT: &str = r#"
-/// Generated client implementations.
+/// The generated client of `{service}`: one method per rpc.
 pub mod {module} {
     #![allow(
         unused_variables,
         dead_code,
-        missing_docs,
         clippy::wildcard_imports,
         clippy::let_unit_value,
     )]
@@ -36,14 +35,17 @@ pub mod {module} {
         T::ResponseBody: Body<Data = Bytes> + std::marker::Send + 'static,
         <T::ResponseBody as Body>::Error: Into<StdError> + std::marker::Send,
     {
+        /// A client over `inner`, a channel or any gRPC service; requests go to its own URI.
         pub fn new(inner: T) -> Self {
             let inner = tonic::client::Grpc::new(inner);
             Self { inner }
         }
+        /// A client over `inner` whose requests take their scheme and authority from `origin`.
         pub fn with_origin(inner: T, origin: Uri) -> Self {
             let inner = tonic::client::Grpc::with_origin(inner, origin);
             Self { inner }
         }
+        /// A client over `inner` that runs `interceptor` on each request before sending it.
         pub fn with_interceptor<F>(inner: T, interceptor: F) -> {client}<InterceptedService<T, F>>
         where
             F: tonic::service::Interceptor,
@@ -57,32 +59,26 @@ pub mod {module} {
         {
             {client}::new(InterceptedService::new(inner, interceptor))
         }
-        /// Compress requests with the given encoding.
-        ///
-        /// This requires the server to support it otherwise it might respond with an
-        /// error.
+        /// Sends request messages compressed with `encoding`; a server that lacks it answers
+        /// with an error.
         #[must_use]
         pub fn send_compressed(mut self, encoding: CompressionEncoding) -> Self {
             self.inner = self.inner.send_compressed(encoding);
             self
         }
-        /// Enable decompressing responses.
+        /// Tells the server that responses may come compressed with `encoding`, and decodes them.
         #[must_use]
         pub fn accept_compressed(mut self, encoding: CompressionEncoding) -> Self {
             self.inner = self.inner.accept_compressed(encoding);
             self
         }
-        /// Limits the maximum size of a decoded message.
-        ///
-        /// Default: `4MB`
+        /// The largest response message this client decodes (tonic's default is 4 MiB).
         #[must_use]
         pub fn max_decoding_message_size(mut self, limit: usize) -> Self {
             self.inner = self.inner.max_decoding_message_size(limit);
             self
         }
-        /// Limits the maximum size of an encoded message.
-        ///
-        /// Default: `usize::MAX`
+        /// The largest request message this client encodes (unbounded by default).
         #[must_use]
         pub fn max_encoding_message_size(mut self, limit: usize) -> Self {
             self.inner = self.inner.max_encoding_message_size(limit);
@@ -235,10 +231,16 @@ fn client(service: &Service) -> String {
     }
     let mut docs = String::new();
     service.comments.append_with_indent(1, &mut docs);
+    if docs.is_empty() {
+        docs = format!("    /// A client of the service `{full_name}`.\n");
+    }
     fill(
         CLIENT,
         &[
-            ("module", &format!("{}_client", service.name.to_snake_case())),
+            (
+                "module",
+                &format!("{}_client", service.name.to_snake_case()),
+            ),
             ("client", &format!("{}Client", service.name)),
             ("service", &full_name),
             ("docs", &docs),
@@ -257,6 +259,9 @@ fn client_method(method: &Method, service: &str) -> String {
     };
     let mut docs = String::new();
     method.comments.append_with_indent(2, &mut docs);
+    if docs.is_empty() {
+        docs = format!("        /// Calls the rpc `{}`.\n", method.proto_name);
+    }
     fill(
         template,
         &[
@@ -275,6 +280,9 @@ fn message_path(rust_type: &str) -> String {
     if rust_type == "()" || rust_type.starts_with("::") || rust_type.starts_with("crate::") {
         rust_type.to_owned()
     } else {
-        format!("super::{}", rust_type.replace('.', "::").trim_start_matches("::"))
+        format!(
+            "super::{}",
+            rust_type.replace('.', "::").trim_start_matches("::")
+        )
     }
 }

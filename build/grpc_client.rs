@@ -84,18 +84,17 @@ pub mod {module} {
             self.inner = self.inner.max_encoding_message_size(limit);
             self
         }
-        /// Waits until the service can take a request; then the request's path, and its
-        /// `GrpcMethod` extension. Shared by every method.
-        async fn start<R>(
-            &mut self,
+        /// The request's path, with its `GrpcMethod` extension set. Shared by every method.
+        fn prepare<R>(
             request: &mut tonic::Request<R>,
             (path, method): (&'static str, &'static str),
-        ) -> std::result::Result<http::uri::PathAndQuery, tonic::Status> {
-            self.inner.ready().await.map_err(|e| {
-                tonic::Status::unknown(format!("Service was not ready: {}", e.into()))
-            })?;
+        ) -> http::uri::PathAndQuery {
             request.extensions_mut().insert(GrpcMethod::new("{service}", method));
-            Ok(http::uri::PathAndQuery::from_static(path))
+            http::uri::PathAndQuery::from_static(path)
+        }
+        /// The error of a service that failed while getting ready for a request.
+        fn not_ready(e: T::Error) -> tonic::Status {
+            tonic::Status::unknown(format!("Service was not ready: {}", e.into()))
         }
         async fn unary_call<Req, Resp>(
             &mut self,
@@ -106,7 +105,8 @@ pub mod {module} {
             Req: prost::Message + Send + Sync + 'static,
             Resp: prost::Message + Default + Send + Sync + 'static,
         {
-            let path = self.start(&mut request, method).await?;
+            self.inner.ready().await.map_err(Self::not_ready)?;
+            let path = Self::prepare(&mut request, method);
             self.inner.unary(request, path, tonic_prost::ProstCodec::default()).await
         }
         async fn server_streaming_call<Req, Resp>(
@@ -118,7 +118,8 @@ pub mod {module} {
             Req: prost::Message + Send + Sync + 'static,
             Resp: prost::Message + Default + Send + Sync + 'static,
         {
-            let path = self.start(&mut request, method).await?;
+            self.inner.ready().await.map_err(Self::not_ready)?;
+            let path = Self::prepare(&mut request, method);
             self.inner.server_streaming(request, path, tonic_prost::ProstCodec::default()).await
         }
         async fn client_streaming_call<S, Resp>(
@@ -131,7 +132,8 @@ pub mod {module} {
             S::Item: prost::Message + Send + Sync + 'static,
             Resp: prost::Message + Default + Send + Sync + 'static,
         {
-            let path = self.start(&mut request, method).await?;
+            self.inner.ready().await.map_err(Self::not_ready)?;
+            let path = Self::prepare(&mut request, method);
             self.inner.client_streaming(request, path, tonic_prost::ProstCodec::default()).await
         }
         async fn streaming_call<S, Resp>(
@@ -144,7 +146,8 @@ pub mod {module} {
             S::Item: prost::Message + Send + Sync + 'static,
             Resp: prost::Message + Default + Send + Sync + 'static,
         {
-            let path = self.start(&mut request, method).await?;
+            self.inner.ready().await.map_err(Self::not_ready)?;
+            let path = Self::prepare(&mut request, method);
             self.inner.streaming(request, path, tonic_prost::ProstCodec::default()).await
         }
 {methods}    }

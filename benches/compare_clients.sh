@@ -78,7 +78,7 @@ if ! cmp -s benches/package.json "$node_dir/package.json" ||
   echo "installing clarifai-nodejs-grpc into $node_dir"
   mkdir -p "$node_dir"
   cp benches/package.json "$node_dir/package.json"
-  (cd "$node_dir" && timeout 600 npm install --quiet --no-audit --no-fund --omit=dev)
+  (cd "$node_dir" && timeout 600 npm install --loglevel=error --no-audit --no-fund --omit=dev)
 fi
 
 echo "versions:"
@@ -112,21 +112,20 @@ read -r -t 30 url <&"${SERVER[0]}"
 hostport=${url#http://}
 echo "mock server at $url; $rounds rounds of ${secs} s per client and concurrency"
 
-# The CPU time of this shell's waited-for children so far, in seconds (bash's `times`, second
-# line, which has millisecond resolution). Written to a file: a subshell would have no children.
+# The CPU time (user + system) of this shell's waited-for children so far, in seconds, from the
+# second line of bash's `times` (millisecond resolution) as saved in file $1.
 children_cpu() {
-  times >"$work/times"
   awk 'NR == 2 {
     t = 0
     for (i = 1; i <= 2; i++) { split($i, p, /[ms]/); t += p[1] * 60 + p[2] }
     printf "%.3f", t
-  }' "$work/times"
+  }' "$1"
 }
 
 # One timed window of client $1 at concurrency $2: appends "concurrency round client calls wall
 # cpu" to the results.
 measure() {
-  local name=$1 conc=$2 r=$3 before line
+  local name=$1 conc=$2 r=$3 line
   case $name in
     raw | client) set -- "$bin/load" --server "$url" --timed "$name" "$conc" "$secs" ;;
     python) set -- "$venv/bin/python" benches/python_client.py "$hostport" "$conc" "$secs" ;;
@@ -137,7 +136,8 @@ measure() {
         -H 'authorization: Key bench-pat' "$url/clarifai.api.V2/PostModelOutputs"
       ;;
   esac
-  before=$(children_cpu)
+  # `times` in this shell, not in a $(subshell), which would have no children of its own.
+  times >"$work/times.before"
   timeout --kill-after=5 "$limit" "$@" >"$work/out" 2>"$work/err" &
   child=$!
   if ! wait "$child"; then
@@ -146,10 +146,12 @@ measure() {
     exit 1
   fi
   child=
+  times >"$work/times.after"
   if [ "$name" = h2load ]; then
     # h2load reports the requests done in the -D window; it counts any 2xx as succeeded, so
     # anything failed or errored stops the benchmark.
-    line=$(awk -v secs="$secs" -v before="$before" -v after="$(children_cpu)" '
+    line=$(awk -v secs="$secs" -v before="$(children_cpu "$work/times.before")" \
+      -v after="$(children_cpu "$work/times.after")" '
       /^requests:/ { done = $8; bad = $10 + $12 + $14 }
       END { if (done > 0 && bad == 0) printf "%d %s %.3f", done, secs, after - before }' "$work/out")
     if [ -z "$line" ]; then

@@ -23,8 +23,8 @@ cd "$(dirname "$0")/.."
 
 secs=${1:-2}
 rounds=${2:-5}
-if ! [[ $secs =~ ^[0-9]+([.][0-9]+)?$ ]] || [[ $secs =~ ^0+([.]0+)?$ ]]; then
-  echo "seconds must be a positive number, not '$secs'" >&2
+if ! [[ $secs =~ ^([0-9]+([.][0-9]*)?|[.][0-9]+)$ ]] || ! awk -v s="$secs" 'BEGIN { exit !(s >= 0.1) }'; then
+  echo "seconds must be a number from 0.1 up, not '$secs'" >&2
   exit 2
 fi
 if ! [[ $rounds =~ ^[1-9][0-9]{0,2}$ ]]; then

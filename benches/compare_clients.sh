@@ -56,8 +56,10 @@ if ! command -v h2load >/dev/null; then
     echo "installing h2load: apt-get install nghttp2-client"
     export DEBIAN_FRONTEND=noninteractive
     timeout 600 apt-get install -y -q nghttp2-client >/dev/null ||
-      { timeout 600 apt-get update -q >/dev/null && timeout 600 apt-get install -y -q nghttp2-client >/dev/null; } ||
-      true
+      {
+        timeout 600 apt-get update -q >/dev/null &&
+          timeout 600 apt-get install -y -q nghttp2-client >/dev/null
+      } || true
   fi
   command -v h2load >/dev/null ||
     missing+=("h2load (Debian/Ubuntu: apt-get install nghttp2-client; elsewhere the nghttp2 package)")
@@ -82,9 +84,11 @@ if ! cmp -s benches/package.json "$node_dir/package.json" ||
 fi
 
 echo "versions:"
-"$venv/bin/pip" show clarifai-grpc grpcio 2>/dev/null | awk '/^Name:/ { n = $2 } /^Version:/ { print "  " n " " $2 }'
-(cd "$node_dir" && npm ls --all 2>/dev/null) |
-  grep -Eo '(clarifai-nodejs-grpc|@grpc/grpc-js)@[0-9.]+' | sort -u | sed 's/^/  /'
+# Shown for the record only: a failure to list them is no reason to stop.
+{ "$venv/bin/pip" show clarifai-grpc grpcio 2>/dev/null || true; } |
+  awk '/^Name:/ { n = $2 } /^Version:/ { print "  " n " " $2 }'
+{ (cd "$node_dir" && npm ls --all 2>/dev/null) || true; } |
+  grep -Eo '(clarifai-nodejs-grpc|@grpc/grpc-js)@[0-9.]+' | sort -u | sed 's/^/  /' || true
 echo "  $(h2load --version | head -n 1)"
 echo "  node $(node --version), $("$venv/bin/python" --version)"
 
@@ -129,7 +133,9 @@ measure() {
   case $name in
     raw | client) set -- "$bin/load" --server "$url" --timed "$name" "$conc" "$secs" ;;
     python) set -- "$venv/bin/python" benches/python_client.py "$hostport" "$conc" "$secs" ;;
-    node) set -- env NODE_PATH="$node_dir/node_modules" node benches/node_client.js "$hostport" "$conc" "$secs" ;;
+    node)
+      set -- env NODE_PATH="$node_dir/node_modules" node benches/node_client.js "$hostport" "$conc" "$secs"
+      ;;
     h2load)
       set -- h2load --duration="${h2load_ms}ms" --clients=1 --threads=1 --max-concurrent-streams="$conc" \
         --data="$work/request.grpc" -H 'content-type: application/grpc' -H 'te: trailers' \

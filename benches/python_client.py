@@ -1,23 +1,25 @@
 #!/usr/bin/env python3
 """The official Python client (clarifai-grpc, on grpcio) against a MockV2 server: unary
-PostModelOutputs calls per second, sequentially and from a thread pool, with the same request as
-examples/load.rs. Prints a Markdown row per mode.
+PostModelOutputs calls, with the same request and metadata as examples/load.rs, from one thread
+or from a pool of threads. Speaks the protocol of benches/compare_clients.sh: warms up for 0.5 s,
+then calls for SECONDS and prints one line, `calls wall_seconds cpu_seconds`, where the CPU is
+this process's own (user + system, all threads) over that window.
 
-    python3 benches/python_client.py 127.0.0.1:PORT [seconds] [rounds] [threads]
+    python3 benches/python_client.py 127.0.0.1:PORT CONCURRENCY SECONDS
 """
-import statistics
+import resource
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 from clarifai_grpc.channel.clarifai_channel import ClarifaiChannel
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2, service_pb2_grpc
 
+if len(sys.argv) != 4:
+    sys.exit(__doc__)
 target = sys.argv[1]
-seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 2.0
-rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 5
-threads = int(sys.argv[4]) if len(sys.argv) > 4 else 64
+concurrency = int(sys.argv[2])
+seconds = float(sys.argv[3])
 
 # The client's own channel factory, as its users call it (with its retry service config).
 host, port = target.rsplit(":", 1)
@@ -44,18 +46,22 @@ def loop(stop):
     return n
 
 
-def measure(concurrency):
-    stop = time.monotonic() + seconds
+def cpu_seconds():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+# The pool is started before the warm-up, so that starting its threads is not in the window.
+with ThreadPoolExecutor(max_workers=concurrency) as pool:
+
+    def window(secs):
+        stop = time.monotonic() + secs
+        return sum(pool.map(lambda _: loop(stop), range(concurrency)))
+
+    window(0.5)
+    cpu = cpu_seconds()
     started = time.monotonic()
-    if concurrency == 1:
-        total = loop(stop)
-    else:
-        with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            total = sum(pool.map(lambda _: loop(stop), range(concurrency)))
-    return total / (time.monotonic() - started)
-
-
-for concurrency in (1, threads):
-    loop(time.monotonic() + 0.3)  # warm up
-    samples = [measure(concurrency) for _ in range(rounds)]
-    print(f"| {concurrency} | {statistics.median(samples):.0f} |")
+    calls = window(seconds)
+    wall = time.monotonic() - started
+    cpu = cpu_seconds() - cpu
+print(f"{calls} {wall:.6f} {cpu:.6f}")

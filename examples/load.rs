@@ -22,11 +22,20 @@
 //!     cargo run --release --example load -- --only client 20000
 //!
 //! `--server URL` calls a server that is already running (`examples/mock_server`, as
-//! `benches/compare_python.sh` does for the Python comparison) instead of an in-process MockV2.
+//! `benches/compare_clients.sh` does to compare with the official clients) instead of an
+//! in-process MockV2.
 //!
 //! `--only <variant> N` makes N sequential calls of one variant and nothing else, for counting
 //! instructions per call under `valgrind --tool=callgrind` (run it at two N and subtract, so
 //! that start-up cancels out).
+//!
+//! `--timed <variant> <concurrency> <seconds>` warms up for 0.5 s, then calls for `seconds`
+//! with `concurrency` tasks and prints one line, `calls wall_seconds cpu_seconds`: the CPU
+//! (user + system) this process used in that window, from `getrusage`. It is the protocol of
+//! `benches/compare_clients.sh`, which the other clients' scripts speak too.
+//!
+//! `--dump-request PATH` writes the PostModelOutputs request as a gRPC message (the 5-byte
+//! prefix, then the encoded message): the body every variant sends, for `h2load -d PATH`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -132,6 +141,18 @@ async fn one_call(variant: Variant, clients: &Clients) {
 
 /// Calls per second over `secs`, with `concurrency` tasks each calling in a loop.
 async fn round(variant: Variant, concurrency: usize, secs: f64, clients: &Arc<Clients>) -> f64 {
+    let (calls, elapsed) = run(variant, concurrency, secs, clients).await;
+    calls as f64 / elapsed.as_secs_f64()
+}
+
+/// Calls made over `secs` by `concurrency` tasks each calling in a loop, and the time they took
+/// (the calls in flight at the deadline are waited for).
+async fn run(
+    variant: Variant,
+    concurrency: usize,
+    secs: f64,
+    clients: &Arc<Clients>,
+) -> (u64, Duration) {
     let stop = Instant::now() + Duration::from_secs_f64(secs);
     let started = Instant::now();
     let tasks: Vec<_> = (0..concurrency)
@@ -151,7 +172,7 @@ async fn round(variant: Variant, concurrency: usize, secs: f64, clients: &Arc<Cl
     for t in tasks {
         total += t.await.expect("task");
     }
-    total as f64 / started.elapsed().as_secs_f64()
+    (total, started.elapsed())
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -169,20 +190,48 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         None => None,
     };
-    if args.first().map(String::as_str) == Some("--only") {
-        let wanted = args.get(1).map(String::as_str);
-        let Some(variant) = VARIANTS.into_iter().find(|v| Some(v.name()) == wanted) else {
-            let names: Vec<_> = VARIANTS.iter().map(|v| v.name()).collect();
-            return Err(format!("--only takes one of {names:?}, not {wanted:?}").into());
-        };
-        let calls: u64 = match args.get(2).map(|a| a.parse()) {
-            Some(Ok(n)) => n,
-            None => 10_000,
-            Some(Err(e)) => {
-                return Err(format!("--only {variant:?} N: N is not a count ({e})").into());
-            }
-        };
-        return runtime(Flavor::MultiThread)?.block_on(only(server, variant, calls));
+    match args.first().map(String::as_str) {
+        Some("--only") => {
+            let variant = variant_arg("--only", args.get(1))?;
+            let calls: u64 = match args.get(2).map(|a| a.parse()) {
+                Some(Ok(n)) => n,
+                None => 10_000,
+                Some(Err(e)) => {
+                    return Err(format!("--only {variant:?} N: N is not a count ({e})").into());
+                }
+            };
+            return runtime(Flavor::MultiThread)?.block_on(only(server, variant, calls));
+        }
+        Some("--timed") => {
+            let variant = variant_arg("--timed", args.get(1))?;
+            let concurrency: usize = match args.get(2).map(|a| a.parse()) {
+                Some(Ok(n)) if n > 0 => n,
+                _ => return Err(
+                    "--timed <variant> <concurrency> <seconds>: concurrency is a positive count"
+                        .into(),
+                ),
+            };
+            let secs: f64 =
+                match args.get(3).map(|a| a.parse()) {
+                    Some(Ok(s)) if s > 0.0 => s,
+                    _ => return Err(
+                        "--timed <variant> <concurrency> <seconds>: seconds is a positive number"
+                            .into(),
+                    ),
+                };
+            return runtime(Flavor::MultiThread)?.block_on(timed(
+                server,
+                variant,
+                concurrency,
+                secs,
+            ));
+        }
+        Some("--dump-request") => {
+            let path = args.get(1).ok_or("--dump-request takes a file path")?;
+            std::fs::write(path, grpc_message(&request_with_ids()))?;
+            return Ok(());
+        }
+        _ => {}
     }
     let rounds: usize = match args.first().map(|a| a.parse()) {
         None => 7,
@@ -266,6 +315,64 @@ async fn setup(
         client,
     });
     Ok((mock, clients))
+}
+
+/// The variant named by `arg`, for `flag`'s error message.
+fn variant_arg(flag: &str, arg: Option<&String>) -> Result<Variant, String> {
+    let wanted = arg.map(String::as_str);
+    VARIANTS
+        .into_iter()
+        .find(|v| Some(v.name()) == wanted)
+        .ok_or_else(|| {
+            let names: Vec<_> = VARIANTS.iter().map(|v| v.name()).collect();
+            format!("{flag} takes one of {names:?}, not {wanted:?}")
+        })
+}
+
+/// `message` as a gRPC message on the wire: not compressed (0), its length (4 bytes, big
+/// endian), then the encoded message.
+fn grpc_message(message: &impl prost::Message) -> Vec<u8> {
+    let len = message.encoded_len();
+    let mut out = Vec::with_capacity(5 + len);
+    out.push(0);
+    out.extend_from_slice(&u32::try_from(len).expect("under 4 GiB").to_be_bytes());
+    message.encode(&mut out).expect("a Vec grows");
+    out
+}
+
+/// User plus system CPU time this process has used so far (all its threads).
+fn cpu_time() -> Duration {
+    // SAFETY: getrusage only writes the struct it is given, which is zeroed and ours.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        assert_eq!(
+            libc::getrusage(libc::RUSAGE_SELF, &mut usage),
+            0,
+            "getrusage"
+        );
+        usage
+    };
+    let time = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    time(usage.ru_utime) + time(usage.ru_stime)
+}
+
+/// `benches/compare_clients.sh`'s protocol: warm up, then one timed window, printed as
+/// `calls wall_seconds cpu_seconds`.
+async fn timed(
+    server: Option<String>,
+    variant: Variant,
+    concurrency: usize,
+    secs: f64,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let (_mock, clients) = setup(server).await?;
+    run(variant, concurrency, 0.5, &clients).await;
+    let cpu = cpu_time();
+    let (calls, wall) = run(variant, concurrency, secs, &clients).await;
+    let cpu = cpu_time() - cpu;
+    println!("{calls} {:.6} {:.6}", wall.as_secs_f64(), cpu.as_secs_f64());
+    Ok(())
 }
 
 async fn only(

@@ -1,6 +1,6 @@
-//! Runs MockV2 as a standalone server, for clients in other languages (the Python benchmark in
-//! `benches/python_client.py`) or for poking at with grpcurl. Prints its URL, then serves until
-//! its standard input closes.
+//! Runs MockV2 as a standalone server, for clients in other languages and h2load (the
+//! comparison in `benches/compare_clients.sh`) or for poking at with grpcurl. Prints its URL,
+//! then serves until its standard input closes.
 //!
 //!     cargo run --release --example mock_server
 

@@ -1,7 +1,8 @@
 //! Unary calls per second against MockV2 over loopback, side by side in one run:
 //!
-//! - `raw`: the generated `V2Client` with no interceptor, on the client's own channel
-//!   (`client.channel()`), so that transport settings are the same for all;
+//! - `raw`: the generated `V2Client` with no interceptor, on a tonic `Channel` with the settings
+//!   the client's builder gave its channel before it had a transport of its own (raw tonic);
+//! - `raw-own`: the same generated client on the client's own transport (`client.transport()`);
 //! - `raw+deadline`: the same with `request.set_timeout(120 s)`, the deadline the client sets by
 //!   default (tonic then arms a timer for it, and so does the server);
 //! - `v2()`: `client.v2()`, the generated client with the credentials interceptor;
@@ -38,14 +39,16 @@ use clarifai_tonic::{ClarifaiClient, Credentials, rpc};
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Variant {
     Raw,
+    RawOwn,
     RawDeadline,
     Intercepted,
     Client,
     ClientNoDeadline,
 }
 
-const VARIANTS: [Variant; 5] = [
+const VARIANTS: [Variant; 6] = [
     Variant::Raw,
+    Variant::RawOwn,
     Variant::RawDeadline,
     Variant::Intercepted,
     Variant::Client,
@@ -56,6 +59,7 @@ impl Variant {
     fn name(self) -> &'static str {
         match self {
             Variant::Raw => "raw",
+            Variant::RawOwn => "raw-own",
             Variant::RawDeadline => "raw+deadline",
             Variant::Intercepted => "v2",
             Variant::Client => "client",
@@ -67,6 +71,7 @@ impl Variant {
 /// The same server through each way of calling it.
 struct Clients {
     raw: V2Client<tonic::transport::Channel>,
+    raw_own: V2Client<clarifai_tonic::Transport>,
     client: ClarifaiClient,
     no_deadline: ClarifaiClient,
 }
@@ -104,6 +109,13 @@ async fn one_call(variant: Variant, clients: &Clients) {
                 req.set_timeout(clarifai_tonic::DEFAULT_TIMEOUT);
             }
             raw.post_model_outputs(req).await.expect("raw call");
+        }
+        Variant::RawOwn => {
+            let mut raw = clients.raw_own.clone();
+            let mut req = tonic::Request::new(request_with_ids());
+            req.metadata_mut()
+                .insert("authorization", "Key bench-pat".parse().expect("ascii"));
+            raw.post_model_outputs(req).await.expect("raw-own call");
         }
         Variant::Intercepted => {
             clients
@@ -200,10 +212,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         !cfg!(debug_assertions)
     );
     println!(
-        "| runtime | concurrency | raw calls/s | raw+deadline | client.v2() | client.post_model_outputs | \
-         same, .no_timeout() | v2()/raw | client/raw+deadline | no-timeout/raw | client/raw |"
+        "| runtime | concurrency | raw calls/s | raw-own | raw+deadline | client.v2() | \
+         client.post_model_outputs | same, .no_timeout() | raw-own/raw | v2()/raw | \
+         client/raw+deadline | no-timeout/raw | client/raw |"
     );
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for flavor in [Flavor::CurrentThread, Flavor::MultiThread] {
         runtime(flavor)?.block_on(table(server.clone(), flavor, rounds, secs))?;
     }
@@ -259,10 +272,20 @@ async fn setup(
             .credentials(Credentials::pat("bench-pat", "me", "app").expect("valid"))
     };
     let client = builder().build()?;
-    // The raw client shares the client's connection, so that only the layers above it differ.
+    // Raw tonic: a Channel with the settings the builder gave its tonic channel.
+    let channel = tonic::transport::Endpoint::from_shared(url.clone())?
+        .connect_timeout(Duration::from_secs(10))
+        .tcp_nodelay(true)
+        .http2_keep_alive_interval(Duration::from_secs(30))
+        .keep_alive_timeout(Duration::from_secs(20))
+        .keep_alive_while_idle(true)
+        .user_agent("rust-clarifai-tonic")?
+        .connect_lazy();
+    // `raw-own` shares the client's connection, so that only the layers above it differ.
     let clients = Arc::new(Clients {
-        raw: V2Client::new(client.channel()),
-        no_deadline: ClarifaiClient::from_channel_with(client.channel(), builder().no_timeout())?,
+        raw: V2Client::new(channel),
+        raw_own: V2Client::new(client.transport()),
+        no_deadline: builder().no_timeout().build()?,
         client,
     });
     Ok((mock, clients))
@@ -316,14 +339,16 @@ async fn table(
         let rate = |i: usize| median(samples.iter().map(|row| row[i]).collect());
         let ratio =
             |i: usize, base: usize| median(samples.iter().map(|row| row[i] / row[base]).collect());
-        let [raw, raw_dl, v2, client, free] = [0, 1, 2, 3, 4];
+        let [raw, own, raw_dl, v2, client, free] = [0, 1, 2, 3, 4, 5];
         println!(
-            "| {flavor:?} | {concurrency} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.3} | {:.3} | {:.3} | {:.3} |",
+            "| {flavor:?} | {concurrency} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
             rate(raw),
+            rate(own),
             rate(raw_dl),
             rate(v2),
             rate(client),
             rate(free),
+            ratio(own, raw),
             ratio(v2, raw),
             ratio(client, raw_dl),
             ratio(free, raw),

@@ -18,7 +18,6 @@ use http::HeaderValue;
 use tonic::GrpcMethod;
 use tonic::codegen::http::uri::PathAndQuery;
 use tonic::metadata::MetadataMap;
-use tonic::transport::Channel;
 use tracing::Instrument;
 
 use super::deadline::{
@@ -369,7 +368,7 @@ impl ClarifaiClient {
 }
 
 /// The client's tonic stack, as every call path uses it.
-pub(super) type Grpc = tonic::client::Grpc<AuthService<Channel>>;
+pub(super) type Grpc = tonic::client::Grpc<AuthService<super::Transport>>;
 
 /// Waits until the channel can take a request. One that cannot was never sent: a transparent
 /// retry may find the channel ready.

@@ -350,7 +350,10 @@ impl ClarifaiClient {
     /// [`Error::MessageTooLarge`]. The size is computed only on this failure path.
     fn start_failed(&self, call: &Call<'_>, status: tonic::Status) -> Error {
         let error = self.failed(call.rpc.name, status);
-        if let Error::Transport { status, .. } = &error {
+        // On tonic's channel the reset reads as a transport failure; the client's own transport
+        // passes tonic's encoder error on, which is already MessageTooLarge: either way the
+        // message says the sizes in the same words.
+        if let Error::Transport { status, .. } | Error::MessageTooLarge { status, .. } = &error {
             let size = call.message.encoded_size();
             if size > self.config.max_encoding {
                 return Error::MessageTooLarge {

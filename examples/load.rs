@@ -27,7 +27,8 @@
 //!
 //! `--only <variant> N` makes N sequential calls of one variant and nothing else, for counting
 //! instructions per call under `valgrind --tool=callgrind` (run it at two N and subtract, so
-//! that start-up cancels out).
+//! that start-up cancels out). `--only <variant> N C` makes them C at a time. Either way it
+//! prints the client process's CPU time per call (Linux, from `/proc/self/stat`).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -194,7 +195,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 return Err(format!("--only {variant:?} N: N is not a count ({e})").into());
             }
         };
-        return runtime(Flavor::MultiThread)?.block_on(only(server, variant, calls));
+        let concurrency: u64 = match args.get(3).map(|a| a.parse()) {
+            Some(Ok(n)) if n > 0 => n,
+            None => 1,
+            _ => return Err("--only <variant> N C: C is a positive count".into()),
+        };
+        return runtime(Flavor::MultiThread)?.block_on(only(server, variant, calls, concurrency));
     }
     let rounds: usize = match args.first().map(|a| a.parse()) {
         None => 7,
@@ -295,18 +301,58 @@ async fn only(
     server: Option<String>,
     variant: Variant,
     calls: u64,
+    concurrency: u64,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let (_mock, clients) = setup(server).await?;
+    // One call first, so that the connection is made before the clocks start.
+    one_call(variant, &clients).await;
+    let cpu = process_cpu();
     let started = Instant::now();
-    for _ in 0..calls {
-        one_call(variant, &clients).await;
+    if concurrency <= 1 {
+        for _ in 0..calls {
+            one_call(variant, &clients).await;
+        }
+    } else {
+        let tasks: Vec<_> = (0..concurrency)
+            .map(|i| {
+                let clients = clients.clone();
+                let n = calls / concurrency + u64::from(i < calls % concurrency);
+                tokio::spawn(async move {
+                    for _ in 0..n {
+                        one_call(variant, &clients).await;
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await?;
+        }
     }
     let secs = started.elapsed().as_secs_f64();
+    let cpu = match (cpu, process_cpu()) {
+        (Some(before), Some(after)) => format!(
+            ", client CPU {:.1} µs/call",
+            (after - before).as_secs_f64() * 1e6 / calls as f64
+        ),
+        _ => String::new(),
+    };
     println!(
-        "{variant:?}: {calls} sequential calls in {secs:.2} s ({:.0} calls/s)",
+        "{variant:?}: {calls} calls, {concurrency} at a time, in {secs:.2} s ({:.0} calls/s{cpu})",
         calls as f64 / secs
     );
     Ok(())
+}
+
+/// The process's CPU time so far (user + system, all threads), from `/proc/self/stat` (Linux;
+/// in clock ticks of 10 ms, so runs should last seconds).
+fn process_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some(Duration::from_millis((utime + stime) * 10))
 }
 
 async fn table(

@@ -238,7 +238,10 @@ fn client(service: &Service) -> String {
     fill(
         CLIENT,
         &[
-            ("module", &format!("{}_client", service.name.to_snake_case())),
+            (
+                "module",
+                &format!("{}_client", service.name.to_snake_case()),
+            ),
             ("client", &format!("{}Client", service.name)),
             ("service", &full_name),
             ("docs", &docs),
@@ -275,6 +278,9 @@ fn message_path(rust_type: &str) -> String {
     if rust_type == "()" || rust_type.starts_with("::") || rust_type.starts_with("crate::") {
         rust_type.to_owned()
     } else {
-        format!("super::{}", rust_type.replace('.', "::").trim_start_matches("::"))
+        format!(
+            "super::{}",
+            rust_type.replace('.', "::").trim_start_matches("::")
+        )
     }
 }

@@ -373,11 +373,10 @@ impl ClarifaiClient {
 /// The client's tonic stack, as every call path uses it.
 pub(super) type Grpc = tonic::client::Grpc<AuthService<super::Transport>>;
 
-/// Waits until the channel can take a request. One that cannot was never sent: a transparent
-/// retry may find the channel ready.
+/// Waits until the transport can take a request (the client's own always can; a tonic
+/// `Channel` may not). One that cannot was never sent: a transparent retry may find it ready.
 pub(super) async fn ready(grpc: &mut Grpc, rpc: &'static str) -> Result<(), Error> {
     grpc.ready().await.map_err(|e| {
-        let e: Box<dyn std::error::Error + Send + Sync> = e.into();
         let detail = e.to_string();
         let mut status = tonic::Status::from_error(e);
         if status.code() != tonic::Code::Unavailable {

@@ -118,7 +118,12 @@ impl Connector {
         use tower_service::Service as _;
         let tcp = match &self.proxy {
             Some(proxy) => proxy.clone().call(self.target.clone()).await?.into_inner(),
-            None => self.tcp.clone().call(self.target.clone()).await?.into_inner(),
+            None => self
+                .tcp
+                .clone()
+                .call(self.target.clone())
+                .await?
+                .into_inner(),
         };
         let stream = self.secure(tcp).await?;
         let stats = Arc::new(IoStats::default());

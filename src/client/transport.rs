@@ -39,10 +39,8 @@ use super::connect::{BoxError, Connected, Connector, IoStats, Keepalive};
 use super::deadline::{GRPC_TIMEOUT, parse_grpc_timeout};
 
 /// The `user-agent` of every request.
-const AGENT: HeaderValue = HeaderValue::from_static(concat!(
-    "rust-clarifai-tonic-",
-    env!("CARGO_PKG_VERSION")
-));
+const AGENT: HeaderValue =
+    HeaderValue::from_static(concat!("rust-clarifai-tonic-", env!("CARGO_PKG_VERSION")));
 
 /// How a [`ClarifaiClient`](crate::ClarifaiClient) reaches the server: its own HTTP/2
 /// connections (what [`ClientBuilder::build`](crate::ClientBuilder::build) makes), or a tonic
@@ -475,8 +473,7 @@ impl Conn {
         let (parts, mut body) = request.into_parts();
         let end = body.is_end_stream();
         let written_before = self.stats.written();
-        let (response, mut stream) = match send.send_request(Request::from_parts(parts, ()), end)
-        {
+        let (response, mut stream) = match send.send_request(Request::from_parts(parts, ()), end) {
             Ok(opened) => opened,
             Err(error) => {
                 if error.is_go_away() || error.is_io() {
@@ -486,19 +483,13 @@ impl Conn {
             }
         };
         if !end {
-            let first = std::future::poll_fn(|cx| Poll::Ready(send_ready(&mut body, &mut stream, cx)))
-                .await;
+            let first =
+                std::future::poll_fn(|cx| Poll::Ready(send_ready(&mut body, &mut stream, cx)))
+                    .await;
             match first {
                 Ok(Sent::All) => {}
                 Ok(Sent::Part(held)) => {
-                    tokio::spawn(
-                        Pipe {
-                            body,
-                            stream,
-                            held,
-                        }
-                        .run(),
-                    );
+                    tokio::spawn(Pipe { body, stream, held }.run());
                 }
                 Err(error) => return Err(error),
             }

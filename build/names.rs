@@ -209,10 +209,7 @@ pub fn fence_code(text: &str) -> String {
             out.push_str(line);
             out.push('\n');
             if trimmed.trim_end().starts_with(close.as_str())
-                && trimmed
-                    .trim_end()
-                    .chars()
-                    .all(|c| close.starts_with(c))
+                && trimmed.trim_end().chars().all(|c| close.starts_with(c))
             {
                 fenced = None;
             }

@@ -368,6 +368,7 @@ impl ClientBuilder {
                 rotating: None,
                 endpoint: None,
                 proxy: None,
+                header_block: super::header_block(),
             },
         )
     }

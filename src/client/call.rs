@@ -11,10 +11,10 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use bytes::Bytes;
+use bytes::{BufMut, Bytes, BytesMut};
 use futures_core::Stream;
 use futures_util::StreamExt;
-use http::HeaderValue;
+use http::{HeaderMap, HeaderValue};
 use tonic::GrpcMethod;
 use tonic::codegen::http::uri::PathAndQuery;
 use tonic::metadata::MetadataMap;
@@ -53,6 +53,9 @@ pub(super) struct Call<'a> {
     /// The credentials checked in `prepare`, sent on every attempt even if they rotate meanwhile;
     /// `None` when the caller set their own `authorization`.
     creds: Option<Credentials>,
+    /// The request as a gRPC frame, once a unary attempt on the client's own transport has
+    /// encoded it.
+    frame: std::sync::OnceLock<Bytes>,
 }
 
 impl<'a> Call<'a> {
@@ -90,6 +93,7 @@ impl<'a> Call<'a> {
             timeout_header,
             retry,
             creds,
+            frame: std::sync::OnceLock::new(),
         }
     }
 
@@ -103,10 +107,47 @@ impl<'a> Call<'a> {
     ) -> Result<tonic::Request<SharedMessage>, Error> {
         let mut request = tonic::Request::new(self.message.clone());
         *request.metadata_mut() = self.metadata.clone();
-        let headers = request.metadata_mut().as_mut();
         // The credentials checked in `prepare` go on as a header here, so that the
         // `AuthService` below sees them as set and adds only the request-id prefix (it would
         // otherwise resolve the credentials and run the PAT-only check a second time).
+        self.fill_headers(
+            request.metadata_mut().as_mut(),
+            attempt,
+            deadline,
+            send_timeout,
+        )?;
+        request
+            .extensions_mut()
+            .insert(GrpcMethod::new(SERVICE, self.rpc.name));
+        Ok(request)
+    }
+
+    /// The whole header block of one unary attempt on the client's own transport: the
+    /// client's static block (`block`: content type, `te`, user agent, request-id prefix), the
+    /// caller's metadata, the credentials and `grpc-timeout`.
+    fn headers(
+        &self,
+        block: &HeaderMap,
+        attempt: u32,
+        deadline: Option<Instant>,
+    ) -> Result<HeaderMap, Error> {
+        let mut headers = block.clone();
+        if !self.metadata.is_empty() {
+            headers.extend(self.metadata.clone().into_headers());
+        }
+        self.fill_headers(&mut headers, attempt, deadline, true)?;
+        Ok(headers)
+    }
+
+    /// Adds the credentials checked in `prepare` and, with `send_timeout`, the time left as
+    /// `grpc-timeout`.
+    fn fill_headers(
+        &self,
+        headers: &mut HeaderMap,
+        attempt: u32,
+        deadline: Option<Instant>,
+        send_timeout: bool,
+    ) -> Result<(), Error> {
         if let Some(creds) = &self.creds {
             let (name, value) = creds.header();
             headers.insert(name.clone(), value.clone());
@@ -127,10 +168,31 @@ impl<'a> Call<'a> {
                 headers.insert(GRPC_TIMEOUT, grpc_timeout_value(left));
             }
         }
-        request
-            .extensions_mut()
-            .insert(GrpcMethod::new(SERVICE, self.rpc.name));
-        Ok(request)
+        Ok(())
+    }
+
+    /// The request as one gRPC frame (the 5-byte prefix, then the message), encoded into a
+    /// buffer of its exact size on the first attempt and shared by the others; or
+    /// [`Error::MessageTooLarge`] over `max_encoding`.
+    fn frame(&self, max_encoding: usize) -> Result<Bytes, Error> {
+        if let Some(frame) = self.frame.get() {
+            return Ok(frame.clone());
+        }
+        let size = self.message.encoded_size();
+        let Some(len) = u32::try_from(size).ok().filter(|_| size <= max_encoding) else {
+            let detail =
+                format!("the request encodes to {size} bytes, over the {max_encoding}-byte limit");
+            return Err(Error::MessageTooLarge {
+                rpc: self.rpc.name,
+                status: Box::new(tonic::Status::out_of_range(detail.clone())),
+                detail,
+            });
+        };
+        let mut buf = BytesMut::with_capacity(5 + size);
+        buf.put_u8(0);
+        buf.put_u32(len);
+        self.message.encode_raw(&mut buf);
+        Ok(self.frame.get_or_init(|| buf.freeze()).clone())
     }
 
     /// Which retry an attempt's outcome earns, if any: a failure the policy retries for this
@@ -237,6 +299,24 @@ impl ClarifaiClient {
     ) -> Result<(Bytes, Option<i32>), Error> {
         let rpc = call.rpc;
         let (name, timeout) = (rpc.name, call.timeout);
+        #[cfg(feature = "gzip")]
+        let own = self.transport.pool().filter(|_| !self.config.gzip);
+        #[cfg(not(feature = "gzip"))]
+        let own = self.transport.pool();
+        if let Some(pool) = own {
+            // The client's own transport takes the request as one frame and gives the response
+            // message's bytes, without tonic's request and response machinery around them.
+            let headers = call.headers(&self.config.header_block, attempt, deadline)?;
+            let frame = call.frame(self.config.max_encoding)?;
+            let bytes = timed(name, timeout, deadline, async {
+                pool.unary(rpc.path, headers, frame, self.config.max_decoding)
+                    .await
+                    .map_err(|status| self.failed(name, status))
+            })
+            .await?;
+            let code = peek_status_code(&bytes, call.status_field);
+            return Ok((bytes, code));
+        }
         let request = call.request(attempt, deadline, true)?;
         let mut grpc = self.grpc.clone();
         // Three phases, each within the deadline. Waiting for the channel and reading the body are

@@ -107,6 +107,23 @@ struct Config {
     endpoint: Option<String>,
     /// The proxy's `host:port`, when the connections go through one.
     proxy: Option<String>,
+    /// The headers every unary call on the client's own transport starts from (content type,
+    /// `te`, user agent, request-id prefix), made once.
+    header_block: http::HeaderMap,
+}
+
+/// The static part of every request's headers.
+fn header_block() -> http::HeaderMap {
+    use http::header::{CONTENT_TYPE, TE, USER_AGENT};
+    let mut block = http::HeaderMap::with_capacity(8);
+    block.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
+    block.insert(TE, HeaderValue::from_static("trailers"));
+    block.insert(USER_AGENT, transport::AGENT);
+    block.insert(
+        crate::intercept::PREFIX_NAME,
+        crate::intercept::PREFIX_VALUE,
+    );
+    block
 }
 
 impl Config {

@@ -28,8 +28,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::future::{BoxFuture, FutureExt, Shared};
 use http::header::USER_AGENT;
+use http::uri::PathAndQuery;
 use http::uri::{Authority, Scheme};
-use http::{HeaderValue, Request, Response, Uri};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, Uri};
 use http_body::{Body as _, Frame};
 use tokio::time::Instant;
 use tonic::body::Body;
@@ -39,7 +40,7 @@ use super::connect::{BoxError, Connected, Connector, IoStats, Keepalive};
 use super::deadline::{GRPC_TIMEOUT, parse_grpc_timeout};
 
 /// The `user-agent` of every request.
-const AGENT: HeaderValue =
+pub(super) const AGENT: HeaderValue =
     HeaderValue::from_static(concat!("rust-clarifai-tonic-", env!("CARGO_PKG_VERSION")));
 
 /// How a [`ClarifaiClient`](crate::ClarifaiClient) reaches the server: its own HTTP/2
@@ -102,6 +103,14 @@ impl Transport {
         }
     }
 
+    /// The client's own connections, when it has them (not a tonic `Channel`).
+    pub(super) fn pool(&self) -> Option<&Arc<Pool>> {
+        match &self.kind {
+            Kind::Own(pool) => Some(pool),
+            Kind::Channel(_) => None,
+        }
+    }
+
     /// The tonic `Channel` this transport is, when it is one (a client made with
     /// [`ClarifaiClient::from_channel`](crate::ClarifaiClient::from_channel)).
     pub fn channel(&self) -> Option<&Channel> {
@@ -139,7 +148,7 @@ impl tower_service::Service<Request<Body>> for Transport {
 }
 
 /// The connections, and how requests name the server.
-struct Pool {
+pub(super) struct Pool {
     slots: Box<[Arc<Slot>]>,
     /// The slot the next call starts from (round robin).
     next: AtomicUsize,
@@ -234,6 +243,35 @@ impl Pool {
                 }
             }),
         }
+    }
+
+    /// A unary call whose request is one gRPC frame (`frame`) and whose `headers` are
+    /// complete: the response message's bytes, or the call's failure as tonic would give it
+    /// (the server's status, or a transport failure with its causes as the source chain).
+    pub(super) async fn unary(
+        self: &Arc<Self>,
+        path: &'static str,
+        headers: HeaderMap,
+        frame: Bytes,
+        max_decoding: usize,
+    ) -> Result<Bytes, tonic::Status> {
+        let mut parts = http::uri::Parts::default();
+        parts.scheme = Some(self.scheme.clone());
+        parts.authority = self.authority.clone();
+        parts.path_and_query = Some(PathAndQuery::from_static(path));
+        let uri = Uri::from_parts(parts).map_err(|e| tonic::Status::from_error(Box::new(e)))?;
+        let conn = match self.ready_conn() {
+            Ok(conn) => conn,
+            Err((slot, connecting)) => self
+                .await_connect(&slot, connecting)
+                .await
+                .map_err(tonic::Status::from_error)?,
+        };
+        let mut request = Request::new(());
+        *request.method_mut() = Method::POST;
+        *request.uri_mut() = uri;
+        *request.headers_mut() = headers;
+        conn.unary(request, frame, max_decoding).await
     }
 
     /// A live connection from the next slot, or the connect to wait for.
@@ -507,6 +545,184 @@ impl Conn {
     }
 }
 
+impl Conn {
+    /// Opens a stream for a unary call and sends its whole request: HEADERS, then the frame as
+    /// one DATA frame with END_STREAM.
+    async fn open_unary(
+        &self,
+        request: Request<()>,
+        frame: Bytes,
+    ) -> Result<(h2::client::ResponseFuture, u64), BoxError> {
+        let mut send = match self.send.clone().ready().await {
+            Ok(send) => send,
+            Err(error) => {
+                self.close();
+                return Err(Box::new(NotSent(error)));
+            }
+        };
+        let written_before = self.stats.written();
+        let (response, mut stream) = match send.send_request(request, false) {
+            Ok(opened) => opened,
+            Err(error) => {
+                if error.is_go_away() || error.is_io() {
+                    self.close();
+                }
+                return Err(Box::new(NotSent(error)));
+            }
+        };
+        if let Err(error) = stream.send_data(frame, true) {
+            return Err(self.failed(error, written_before));
+        }
+        Ok((response, written_before))
+    }
+
+    /// One unary call: the response's one message, checked against `max_decoding`, and its
+    /// status (from the trailers, or from the headers of a trailers-only response).
+    async fn unary(
+        &self,
+        request: Request<()>,
+        frame: Bytes,
+        max_decoding: usize,
+    ) -> Result<Bytes, tonic::Status> {
+        let (response, written_before) = self
+            .open_unary(request, frame)
+            .await
+            .map_err(tonic::Status::from_error)?;
+        let response = response
+            .await
+            .map_err(|e| tonic::Status::from_error(self.failed(e, written_before)))?;
+        let (head, mut recv) = response.into_parts();
+        if let Some(status) = tonic::Status::from_header_map(&head.headers) {
+            // Trailers-only: the status is all there is.
+            return Err(if status.code() == tonic::Code::Ok {
+                tonic::Status::internal("Missing response message.")
+            } else {
+                status
+            });
+        }
+        if head.status != http::StatusCode::OK {
+            return Err(status_of_http(head.status));
+        }
+        let mut message = Message::default();
+        loop {
+            match recv.data().await {
+                Some(Ok(chunk)) => {
+                    let _ = recv.flow_control().release_capacity(chunk.len());
+                    message.push(chunk, max_decoding)?;
+                }
+                Some(Err(error)) if ends_cleanly(&error) => break,
+                Some(Err(error)) => {
+                    return Err(tonic::Status::from_error(self.failed(error, u64::MAX)));
+                }
+                None => break,
+            }
+        }
+        let trailers = match recv.trailers().await {
+            Ok(trailers) => trailers,
+            Err(error) if ends_cleanly(&error) => None,
+            Err(error) => return Err(tonic::Status::from_error(self.failed(error, u64::MAX))),
+        };
+        match trailers.as_ref().and_then(tonic::Status::from_header_map) {
+            Some(status) if status.code() == tonic::Code::Ok => message.finish(),
+            Some(status) => Err(status),
+            None => Err(status_of_http(head.status)),
+        }
+    }
+}
+
+/// Whether a stream's failure is a reset that ends it cleanly (NO_ERROR or CANCEL after the
+/// response), as hyper reads it.
+fn ends_cleanly(error: &h2::Error) -> bool {
+    matches!(
+        error.reason(),
+        Some(h2::Reason::NO_ERROR | h2::Reason::CANCEL)
+    ) && error.is_reset()
+}
+
+/// The status of a response with no `grpc-status`, from its HTTP status, as gRPC maps them.
+fn status_of_http(status: http::StatusCode) -> tonic::Status {
+    use http::StatusCode as H;
+    let code = match status {
+        H::BAD_REQUEST => tonic::Code::Internal,
+        H::UNAUTHORIZED => tonic::Code::Unauthenticated,
+        H::FORBIDDEN => tonic::Code::PermissionDenied,
+        H::NOT_FOUND => tonic::Code::Unimplemented,
+        H::TOO_MANY_REQUESTS | H::BAD_GATEWAY | H::SERVICE_UNAVAILABLE | H::GATEWAY_TIMEOUT => {
+            tonic::Code::Unavailable
+        }
+        _ => tonic::Code::Unknown,
+    };
+    tonic::Status::new(
+        code,
+        format!("the response has no grpc-status (HTTP status {status})"),
+    )
+}
+
+/// A unary response's message, gathered from its DATA frames: the first frame kept as it is
+/// when it holds the whole message (no copy), else the frames joined.
+#[derive(Default)]
+struct Message {
+    first: Bytes,
+    joined: Option<bytes::BytesMut>,
+}
+
+impl Message {
+    fn push(&mut self, chunk: Bytes, max_decoding: usize) -> Result<(), tonic::Status> {
+        if self.first.is_empty() && self.joined.is_none() {
+            self.first = chunk;
+        } else {
+            let joined = self
+                .joined
+                .get_or_insert_with(|| bytes::BytesMut::from(&self.first[..]));
+            joined.extend_from_slice(&chunk);
+        }
+        let held = self.joined.as_deref().unwrap_or(&self.first);
+        if let Some(len) = frame_len(held)
+            && len > max_decoding
+        {
+            return Err(tonic::Status::out_of_range(format!(
+                "Error, decoded message length too large: found {len} bytes, the limit is: \
+                 {max_decoding} bytes"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The one message, or why there is not exactly one.
+    fn finish(self) -> Result<Bytes, tonic::Status> {
+        let all = match self.joined {
+            Some(joined) => joined.freeze(),
+            None => self.first,
+        };
+        if all.is_empty() {
+            return Err(tonic::Status::internal("Missing response message."));
+        }
+        if all[0] != 0 {
+            return Err(tonic::Status::internal(
+                "the response message is compressed, but no compression was asked for",
+            ));
+        }
+        match frame_len(&all) {
+            Some(len) if all.len() == 5 + len => Ok(all.slice(5..)),
+            Some(len) if all.len() < 5 + len => Err(tonic::Status::internal(
+                "the response message was cut short",
+            )),
+            Some(_) => Err(tonic::Status::internal(
+                "more than one response message for a unary call",
+            )),
+            None => Err(tonic::Status::internal(
+                "the response message was cut short",
+            )),
+        }
+    }
+}
+
+/// The length a gRPC frame's 5-byte prefix gives, once the prefix is there.
+fn frame_len(frame: &[u8]) -> Option<usize> {
+    let prefix: [u8; 4] = frame.get(1..5)?.try_into().ok()?;
+    usize::try_from(u32::from_be_bytes(prefix)).ok()
+}
+
 /// Marks a connection closed and frees its slot when its task ends, or is dropped with its
 /// runtime.
 struct Closing {
@@ -681,6 +897,7 @@ impl http_body::Body for Incoming {
                     let _ = this.recv.flow_control().release_capacity(data.len());
                     return Poll::Ready(Some(Ok(Frame::data(data))));
                 }
+                Some(Err(error)) if ends_cleanly(&error) => return Poll::Ready(None),
                 Some(Err(error)) => {
                     return Poll::Ready(Some(Err(this.conn.failed(error, u64::MAX))));
                 }
@@ -690,6 +907,7 @@ impl http_body::Body for Incoming {
         match ready!(this.recv.poll_trailers(cx)) {
             Ok(Some(trailers)) => Poll::Ready(Some(Ok(Frame::trailers(trailers)))),
             Ok(None) => Poll::Ready(None),
+            Err(error) if ends_cleanly(&error) => Poll::Ready(None),
             Err(error) => Poll::Ready(Some(Err(this.conn.failed(error, u64::MAX)))),
         }
     }

@@ -272,10 +272,16 @@ async fn setup(
             (Some(mock), url)
         }
     };
+    // LOAD_CONNECTIONS=n spreads the client's calls over n HTTP/2 connections.
+    let connections = std::env::var("LOAD_CONNECTIONS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1);
     let builder = || {
         ClarifaiClient::builder()
             .endpoint(url.as_str())
             .credentials(Credentials::pat("bench-pat", "me", "app").expect("valid"))
+            .http2_connections(connections)
     };
     let client = builder().build()?;
     // Raw tonic: a Channel with the settings the builder gave its tonic channel.

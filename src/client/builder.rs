@@ -38,6 +38,7 @@ pub struct ClientBuilder {
     stream_window: Option<u32>,
     connection_window: Option<u32>,
     cli_context: Option<String>,
+    connections: Option<usize>,
     env: Option<Lookup>,
     proxy: ProxySetting,
 }
@@ -189,6 +190,15 @@ impl ClientBuilder {
         self
     }
 
+    /// How many HTTP/2 connections the client spreads its calls over (default 1; at least 1).
+    /// For measuring: one connection multiplexes every call, and more did not pay on the load
+    /// example (BENCHMARKS.md).
+    #[doc(hidden)]
+    pub fn http2_connections(mut self, connections: usize) -> Self {
+        self.connections = Some(connections.max(1));
+        self
+    }
+
     /// The retry policy (default [`RetryPolicy::default`]).
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry = Some(policy);
@@ -322,7 +332,10 @@ impl ClientBuilder {
                     .into(),
             ));
         }
-        let transport = Transport::own(Connector::new(settings), CONNECTIONS);
+        let transport = Transport::own(
+            Connector::new(settings),
+            self.connections.unwrap_or(CONNECTIONS),
+        );
         let mut client = self.finish(transport, source);
         if let Some(config) = Arc::get_mut(&mut client.config) {
             config.endpoint = Some(target.uri.to_string().trim_end_matches('/').to_owned());

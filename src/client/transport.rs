@@ -668,24 +668,39 @@ struct Message {
 
 impl Message {
     fn push(&mut self, chunk: Bytes, max_decoding: usize) -> Result<(), tonic::Status> {
-        if self.first.is_empty() && self.joined.is_none() {
+        if self.joined.is_none() && self.first.is_empty() {
             self.first = chunk;
-        } else {
-            let joined = self
-                .joined
-                .get_or_insert_with(|| bytes::BytesMut::from(&self.first[..]));
-            joined.extend_from_slice(&chunk);
+            return self.check(max_decoding).map(|_| ());
         }
+        let joined = match &mut self.joined {
+            Some(joined) => joined,
+            None => {
+                // A buffer for the whole message once its length is known (as tonic reserves
+                // it), so that joining the frames copies each once and never reallocates.
+                let first = std::mem::take(&mut self.first);
+                let mut joined = bytes::BytesMut::with_capacity(first.len() + chunk.len());
+                joined.extend_from_slice(&first);
+                self.joined.insert(joined)
+            }
+        };
+        if let Some(len) = frame_len(joined).filter(|len| *len <= max_decoding) {
+            let want = (5 + len).max(joined.len() + chunk.len());
+            joined.reserve(want - joined.len());
+        }
+        joined.extend_from_slice(&chunk);
+        self.check(max_decoding).map(|_| ())
+    }
+
+    /// The message's length once its prefix is in, refused over `max_decoding`.
+    fn check(&self, max_decoding: usize) -> Result<Option<usize>, tonic::Status> {
         let held = self.joined.as_deref().unwrap_or(&self.first);
-        if let Some(len) = frame_len(held)
-            && len > max_decoding
-        {
-            return Err(tonic::Status::out_of_range(format!(
+        match frame_len(held) {
+            Some(len) if len > max_decoding => Err(tonic::Status::out_of_range(format!(
                 "Error, decoded message length too large: found {len} bytes, the limit is: \
                  {max_decoding} bytes"
-            )));
+            ))),
+            found => Ok(found),
         }
-        Ok(())
     }
 
     /// The one message, or why there is not exactly one.

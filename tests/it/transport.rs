@@ -198,3 +198,18 @@ async fn a_request_stream_is_sent_message_by_message() {
     assert_eq!(response.outputs[0].id, "50");
     assert_eq!(response.status.unwrap().code, StatusCode::Success as i32);
 }
+
+#[tokio::test]
+async fn calls_spread_over_the_connections_asked_for() {
+    let mock = MockV2::start().await.unwrap();
+    echo_model_id(&mock);
+    let relay = Counting::start(mock.addr()).await;
+    let client = Fixture::fast()
+        .with(|b| b.http2_connections(3))
+        .client(format!("http://{}", relay.addr));
+    for i in 0..30 {
+        let response = client.post_model_outputs(predict(&i.to_string())).await;
+        assert_eq!(response.unwrap().outputs[0].id, i.to_string());
+    }
+    assert_eq!(relay.connections(), 3, "round robin over three connections");
+}

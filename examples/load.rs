@@ -272,11 +272,11 @@ async fn setup(
             (Some(mock), url)
         }
     };
-    // LOAD_CONNECTIONS=n spreads the client's calls over n HTTP/2 connections.
+    // LOAD_CONNECTIONS=n spreads the client's calls over n HTTP/2 connections (default 2).
     let connections = std::env::var("LOAD_CONNECTIONS")
         .ok()
         .and_then(|n| n.parse().ok())
-        .unwrap_or(1);
+        .unwrap_or(2);
     let builder = || {
         ClarifaiClient::builder()
             .endpoint(url.as_str())

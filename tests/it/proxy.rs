@@ -143,7 +143,10 @@ async fn https_proxy_from_the_environment_tunnels_tls_and_sees_no_secret() {
     mock.respond::<rpc::PostModelOutputs>(outputs(&["via proxy"], StatusCode::Success));
     let proxy = ConnectProxy::start("200").await;
     let with_password = format!("http://user:{PASSWORD}@{}", proxy.addr);
+    // One connection (the client spreads calls over two by default), so that both calls
+    // below go through one tunnel.
     let client = tls_builder(&mock, &[("HTTPS_PROXY", with_password.clone())])
+        .http2_connections(1)
         .build()
         .unwrap();
     assert_eq!(client.proxy(), Some(proxy.addr.to_string().as_str()));

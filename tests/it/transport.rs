@@ -66,7 +66,9 @@ async fn concurrent_calls_share_one_connect_and_one_connection() {
     let mock = MockV2::start().await.unwrap();
     echo_model_id(&mock);
     let relay = Counting::start(mock.addr()).await;
-    let client = Fixture::fast().client(format!("http://{}", relay.addr));
+    let client = Fixture::fast()
+        .with(|b| b.http2_connections(1))
+        .client(format!("http://{}", relay.addr));
     // 200 calls start at once on a client that has no connection yet: they wait for one
     // connect, then all go over that connection, each answered with its own response.
     let answers: Vec<String> = futures_util::stream::iter(0..200)

@@ -53,9 +53,6 @@ pub(super) struct Call<'a> {
     /// The credentials checked in `prepare`, sent on every attempt even if they rotate meanwhile;
     /// `None` when the caller set their own `authorization`.
     creds: Option<Credentials>,
-    /// The request as a gRPC frame, once a unary attempt on the client's own transport has
-    /// encoded it.
-    frame: std::sync::OnceLock<Bytes>,
 }
 
 impl<'a> Call<'a> {
@@ -93,7 +90,6 @@ impl<'a> Call<'a> {
             timeout_header,
             retry,
             creds,
-            frame: std::sync::OnceLock::new(),
         }
     }
 
@@ -172,12 +168,10 @@ impl<'a> Call<'a> {
     }
 
     /// The request as one gRPC frame (the 5-byte prefix, then the message), encoded into a
-    /// buffer of its exact size on the first attempt and shared by the others; or
-    /// [`Error::MessageTooLarge`] over `max_encoding`.
+    /// buffer of its exact size; or [`Error::MessageTooLarge`] over `max_encoding`. Encoded
+    /// again for each attempt rather than kept, so that a large request's frame is freed once
+    /// it is sent, before the response comes.
     fn frame(&self, max_encoding: usize) -> Result<Bytes, Error> {
-        if let Some(frame) = self.frame.get() {
-            return Ok(frame.clone());
-        }
         let size = self.message.encoded_size();
         let Some(len) = u32::try_from(size).ok().filter(|_| size <= max_encoding) else {
             let detail =
@@ -192,7 +186,7 @@ impl<'a> Call<'a> {
         buf.put_u8(0);
         buf.put_u32(len);
         self.message.encode_raw(&mut buf);
-        Ok(self.frame.get_or_init(|| buf.freeze()).clone())
+        Ok(buf.freeze())
     }
 
     /// Which retry an attempt's outcome earns, if any: a failure the policy retries for this

@@ -622,6 +622,14 @@ impl Conn {
             Err(error) if ends_cleanly(&error) => None,
             Err(error) => return Err(tonic::Status::from_error(self.failed(error, u64::MAX))),
         };
+        // Success, read without building a status (tonic's allocates its message and metadata).
+        if trailers
+            .as_ref()
+            .and_then(|t| t.get(GRPC_STATUS))
+            .is_some_and(|code| code.as_bytes() == b"0")
+        {
+            return message.finish();
+        }
         match trailers.as_ref().and_then(tonic::Status::from_header_map) {
             Some(status) if status.code() == tonic::Code::Ok => message.finish(),
             Some(status) => Err(status),
@@ -629,6 +637,9 @@ impl Conn {
         }
     }
 }
+
+/// The trailer that carries a call's status code.
+const GRPC_STATUS: http::HeaderName = http::HeaderName::from_static("grpc-status");
 
 /// Whether a stream's failure is a reset that ends it cleanly (NO_ERROR or CANCEL after the
 /// response), as hyper reads it.

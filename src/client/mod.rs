@@ -1,11 +1,11 @@
 //! [`ClarifaiClient`]: the generated client with credentials, `user_app_id` filling, deadlines,
 //! retries, Clarifai's in-band status turned into [`Error`], pagination and streaming helpers.
 //!
-//! A call travels through these files in order: [`builder`] made the client and its channel
-//! (with [`endpoint`] checking where it goes); [`call`] prepares the request (credentials, the
-//! PAT-only check, `user_app_id`) and runs the attempts that [`crate::retry`] decides, each
-//! bounded by [`deadline`]; [`stream`] and [`paginate`] build the streaming and paging calls on
-//! the same pieces.
+//! A call travels through these files in order: [`builder`] made the client and its
+//! [`transport`] (with [`endpoint`] checking where it goes, and [`connect`] opening each
+//! connection); [`call`] prepares the request (credentials, the PAT-only check, `user_app_id`)
+//! and runs the attempts that [`crate::retry`] decides, each bounded by [`deadline`]; [`stream`]
+//! and [`paginate`] build the streaming and paging calls on the same pieces.
 
 mod builder;
 mod call;

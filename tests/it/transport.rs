@@ -14,7 +14,7 @@ use clarifai_tonic::{ClarifaiClient, Credentials, Transport, rpc};
 use futures_util::StreamExt;
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::fixture::{Fixture, no_env, outputs, tls_mock};
+use crate::fixture::{Fixture, outputs, tls_mock};
 
 /// A TCP relay to `target` that counts the connections it accepts.
 struct Counting {
@@ -115,13 +115,8 @@ async fn a_connection_the_server_drops_is_replaced_on_the_next_call() {
 async fn tls_with_the_test_ca_and_the_raw_client_over_the_transport() {
     let mock = tls_mock().await;
     mock.respond::<rpc::PostModelOutputs>(outputs(&["over tls"], StatusCode::Success));
-    let client = ClarifaiClient::builder()
-        .env_lookup(no_env)
-        .endpoint(mock.url())
-        .ca_certificate(include_bytes!("../fixtures/ca.pem"))
-        .credentials(Credentials::pat("tls-pat", "me", "app").unwrap())
-        .build()
-        .unwrap();
+    let client =
+        crate::fixture::tls_client(&mock, Credentials::pat("tls-pat", "me", "app").unwrap());
     let response = client
         .post_model_outputs(api::PostModelOutputsRequest::default())
         .await

@@ -324,6 +324,8 @@ impl ClientBuilder {
             },
         };
         #[cfg(not(any(feature = "tls-ring", feature = "tls-aws-lc")))]
+        let _ = (&env_roots, &target.host);
+        #[cfg(not(any(feature = "tls-ring", feature = "tls-aws-lc")))]
         if target.tls {
             return Err(invalid(
                 "https:// needs TLS, and this build has none: enable the `tls-ring` or \

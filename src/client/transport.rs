@@ -416,9 +416,15 @@ impl std::error::Error for KeepaliveTimedOut {
 }
 
 /// One live HTTP/2 connection: the handle that opens streams on it. Its I/O runs in a task of
-/// its own ([`Conn::start`]).
+/// its own ([`Conn::start`]), which holds only the [`ConnState`]: once the pool and every call
+/// let go of the handle, h2 closes the connection and the task ends.
 struct Conn {
     send: h2::client::SendRequest<Bytes>,
+    state: Arc<ConnState>,
+}
+
+/// What a connection's calls and its task share.
+struct ConnState {
     stats: Arc<IoStats>,
     /// The connection is gone (or going): new calls make another.
     closed: AtomicBool,
@@ -434,17 +440,17 @@ impl Conn {
             mut connection,
             stats,
         } = connected;
-        let conn = Arc::new(Conn {
-            send,
+        let state = Arc::new(ConnState {
             stats: stats.clone(),
             closed: AtomicBool::new(false),
             keepalive_timed_out: AtomicBool::new(false),
         });
+        let conn = Arc::new(Conn {
+            send,
+            state: state.clone(),
+        });
         let pings = keepalive.and_then(|k| Some((connection.ping_pong()?, k)));
-        let guard = Closing {
-            conn: conn.clone(),
-            slot,
-        };
+        let guard = Closing { state, slot };
         tokio::spawn(async move {
             let guard = guard;
             match pings {
@@ -462,7 +468,7 @@ impl Conn {
                         }
                         () = keep_alive(pings, keepalive, stats) => {
                             tracing::debug!("keepalive ping unanswered: dropping the connection");
-                            guard.conn.keepalive_timed_out.store(true, Ordering::SeqCst);
+                            guard.state.keepalive_timed_out.store(true, Ordering::SeqCst);
                         }
                     }
                 }
@@ -473,21 +479,21 @@ impl Conn {
     }
 
     fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::Relaxed)
+        self.state.closed.load(Ordering::Relaxed)
     }
 
     fn close(&self) {
-        self.closed.store(true, Ordering::Relaxed);
+        self.state.closed.store(true, Ordering::Relaxed);
     }
 
     /// The error for a call whose stream failed: [`KeepaliveTimedOut`] when that is why the
     /// connection went, [`NotSent`] when nothing at all was written on the connection since
     /// the stream was opened (so none of the request left), else h2's own.
     fn failed(&self, error: h2::Error, written_before: u64) -> BoxError {
-        if self.keepalive_timed_out.load(Ordering::SeqCst) {
+        if self.state.keepalive_timed_out.load(Ordering::SeqCst) {
             return Box::new(KeepaliveTimedOut(error));
         }
-        if !error.is_remote() && self.stats.written() == written_before {
+        if !error.is_remote() && self.state.stats.written() == written_before {
             self.close();
             return Box::new(NotSent(error));
         }
@@ -510,7 +516,7 @@ impl Conn {
         };
         let (parts, mut body) = request.into_parts();
         let end = body.is_end_stream();
-        let written_before = self.stats.written();
+        let written_before = self.state.stats.written();
         let (response, mut stream) = match send.send_request(Request::from_parts(parts, ()), end) {
             Ok(opened) => opened,
             Err(error) => {
@@ -560,7 +566,7 @@ impl Conn {
                 return Err(Box::new(NotSent(error)));
             }
         };
-        let written_before = self.stats.written();
+        let written_before = self.state.stats.written();
         let (response, mut stream) = match send.send_request(request, false) {
             Ok(opened) => opened,
             Err(error) => {
@@ -752,16 +758,16 @@ fn frame_len(frame: &[u8]) -> Option<usize> {
 /// Marks a connection closed and frees its slot when its task ends, or is dropped with its
 /// runtime.
 struct Closing {
-    conn: Arc<Conn>,
+    state: Arc<ConnState>,
     slot: Weak<Slot>,
 }
 
 impl Drop for Closing {
     fn drop(&mut self) {
-        self.conn.close();
+        self.state.closed.store(true, Ordering::Relaxed);
         if let Some(slot) = self.slot.upgrade() {
             let mut state = slot.lock();
-            if matches!(&*state, State::Ready(c) if Arc::ptr_eq(c, &self.conn)) {
+            if matches!(&*state, State::Ready(c) if Arc::ptr_eq(&c.state, &self.state)) {
                 *state = State::default();
             }
         }

@@ -16,10 +16,12 @@ use tokio::net::{TcpListener, TcpStream};
 
 use crate::fixture::{Fixture, outputs, tls_mock};
 
-/// A TCP relay to `target` that counts the connections it accepts.
+/// A TCP relay to `target` that counts the connections it accepts, and those the client has
+/// closed.
 struct Counting {
     addr: SocketAddr,
     connections: Arc<AtomicUsize>,
+    closed: Arc<AtomicUsize>,
 }
 
 impl Counting {
@@ -27,18 +29,26 @@ impl Counting {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let connections = Arc::new(AtomicUsize::new(0));
-        let counted = connections.clone();
+        let closed = Arc::new(AtomicUsize::new(0));
+        let (counted, ended) = (connections.clone(), closed.clone());
         tokio::spawn(async move {
             while let Ok((mut inbound, _)) = listener.accept().await {
                 counted.fetch_add(1, Ordering::SeqCst);
+                let ended = ended.clone();
                 tokio::spawn(async move {
                     if let Ok(mut outbound) = TcpStream::connect(target).await {
+                        // Ends when the client closes its side (or either side fails).
                         let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
                     }
+                    ended.fetch_add(1, Ordering::SeqCst);
                 });
             }
         });
-        Counting { addr, connections }
+        Counting {
+            addr,
+            connections,
+            closed,
+        }
     }
 
     fn connections(&self) -> usize {
@@ -209,4 +219,36 @@ async fn calls_spread_over_the_connections_asked_for() {
         assert_eq!(response.unwrap().outputs[0].id, i.to_string());
     }
     assert_eq!(relay.connections(), 3, "round robin over three connections");
+}
+
+#[tokio::test]
+async fn a_dropped_client_closes_its_connections() {
+    let mock = MockV2::start().await.unwrap();
+    echo_model_id(&mock);
+    let relay = Counting::start(mock.addr()).await;
+    let client = Fixture::fast().client(format!("http://{}", relay.addr));
+    for i in 0..2 {
+        client
+            .post_model_outputs(predict(&i.to_string()))
+            .await
+            .unwrap();
+    }
+    assert_eq!(relay.connections(), 2);
+    let clone = client.clone();
+    drop(client);
+    assert_eq!(
+        relay.closed.load(Ordering::SeqCst),
+        0,
+        "a clone still holds them"
+    );
+    drop(clone);
+    // No connection task keeps a connection (or its keepalive pings) alive for a client that
+    // is gone: h2 closes each once nothing can open a stream on it.
+    tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        while relay.closed.load(Ordering::SeqCst) < 2 {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the dropped client's connections stayed open");
 }

@@ -317,11 +317,12 @@ impl ClarifaiClient {
             let code = peek_status_code(&bytes, call.status_field);
             return Ok((bytes, code));
         }
+        // Through tonic's `Grpc`: a tonic `Channel` of the caller's, or gzip.
         let request = call.request(attempt, deadline, true)?;
         let mut grpc = self.grpc.clone();
         // Three phases, each within the deadline. Waiting for the channel and reading the body are
         // usually done at once, so they arm a timer only when they are not. Between them, the
-        // wait for the response headers is bounded by tonic's own timer for the `grpc-timeout`
+        // wait for the response headers is bounded by the transport's timer for the `grpc-timeout`
         // this request carries (which `request` set from the same deadline).
         timed_if_pending(name, timeout, deadline, ready(&mut grpc, name)).await?;
         let mut body = grpc

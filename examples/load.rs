@@ -1,7 +1,8 @@
 //! Unary calls per second against MockV2 over loopback, side by side in one run:
 //!
-//! - `raw`: the generated `V2Client` with no interceptor, on the client's own channel
-//!   (`client.channel()`), so that transport settings are the same for all;
+//! - `raw`: the generated `V2Client` with no interceptor, on a tonic `Channel` with the settings
+//!   the client's builder gave its channel before it had a transport of its own (raw tonic);
+//! - `raw-own`: the same generated client on the client's own transport (`client.transport()`);
 //! - `raw+deadline`: the same with `request.set_timeout(120 s)`, the deadline the client sets by
 //!   default (tonic then arms a timer for it, and so does the server);
 //! - `v2()`: `client.v2()`, the generated client with the credentials interceptor;
@@ -27,7 +28,8 @@
 //!
 //! `--only <variant> N` makes N sequential calls of one variant and nothing else, for counting
 //! instructions per call under `valgrind --tool=callgrind` (run it at two N and subtract, so
-//! that start-up cancels out).
+//! that start-up cancels out). `--only <variant> N C` makes them C at a time. Either way it
+//! prints the client process's CPU time per call (from `getrusage`).
 //!
 //! `--timed <variant> <concurrency> <seconds>` warms up for 0.5 s, then calls for `seconds`
 //! with `concurrency` tasks and prints one line, `calls wall_seconds cpu_seconds`: the CPU
@@ -47,14 +49,16 @@ use clarifai_tonic::{ClarifaiClient, Credentials, rpc};
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Variant {
     Raw,
+    RawOwn,
     RawDeadline,
     Intercepted,
     Client,
     ClientNoDeadline,
 }
 
-const VARIANTS: [Variant; 5] = [
+const VARIANTS: [Variant; 6] = [
     Variant::Raw,
+    Variant::RawOwn,
     Variant::RawDeadline,
     Variant::Intercepted,
     Variant::Client,
@@ -65,6 +69,7 @@ impl Variant {
     fn name(self) -> &'static str {
         match self {
             Variant::Raw => "raw",
+            Variant::RawOwn => "raw-own",
             Variant::RawDeadline => "raw+deadline",
             Variant::Intercepted => "v2",
             Variant::Client => "client",
@@ -76,6 +81,7 @@ impl Variant {
 /// The same server through each way of calling it.
 struct Clients {
     raw: V2Client<tonic::transport::Channel>,
+    raw_own: V2Client<clarifai_tonic::Transport>,
     client: ClarifaiClient,
     no_deadline: ClarifaiClient,
 }
@@ -113,6 +119,13 @@ async fn one_call(variant: Variant, clients: &Clients) {
                 req.set_timeout(clarifai_tonic::DEFAULT_TIMEOUT);
             }
             raw.post_model_outputs(req).await.expect("raw call");
+        }
+        Variant::RawOwn => {
+            let mut raw = clients.raw_own.clone();
+            let mut req = tonic::Request::new(request_with_ids());
+            req.metadata_mut()
+                .insert("authorization", "Key bench-pat".parse().expect("ascii"));
+            raw.post_model_outputs(req).await.expect("raw-own call");
         }
         Variant::Intercepted => {
             clients
@@ -200,7 +213,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     return Err(format!("--only {variant:?} N: N is not a count ({e})").into());
                 }
             };
-            return runtime(Flavor::MultiThread)?.block_on(only(server, variant, calls));
+            let concurrency: u64 = match args.get(3).map(|a| a.parse()) {
+                Some(Ok(n)) if n > 0 => n,
+                None => 1,
+                _ => return Err("--only <variant> N C: C is a positive count".into()),
+            };
+            return runtime(Flavor::MultiThread)?.block_on(only(
+                server,
+                variant,
+                calls,
+                concurrency,
+            ));
         }
         Some("--timed") => {
             let variant = variant_arg("--timed", args.get(1))?;
@@ -249,10 +272,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         !cfg!(debug_assertions)
     );
     println!(
-        "| runtime | concurrency | raw calls/s | raw+deadline | client.v2() | client.post_model_outputs | \
-         same, .no_timeout() | v2()/raw | client/raw+deadline | no-timeout/raw | client/raw |"
+        "| runtime | concurrency | raw calls/s | raw-own | raw+deadline | client.v2() | \
+         client.post_model_outputs | same, .no_timeout() | raw-own/raw | v2()/raw | \
+         client/raw+deadline | no-timeout/raw | client/raw |"
     );
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for flavor in [Flavor::CurrentThread, Flavor::MultiThread] {
         runtime(flavor)?.block_on(table(server.clone(), flavor, rounds, secs))?;
     }
@@ -302,16 +326,32 @@ async fn setup(
             (Some(mock), url)
         }
     };
+    // LOAD_CONNECTIONS=n spreads the client's calls over n HTTP/2 connections (default 2).
+    let connections = std::env::var("LOAD_CONNECTIONS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(2);
     let builder = || {
         ClarifaiClient::builder()
             .endpoint(url.as_str())
             .credentials(Credentials::pat("bench-pat", "me", "app").expect("valid"))
+            .http2_connections(connections)
     };
     let client = builder().build()?;
-    // The raw client shares the client's connection, so that only the layers above it differ.
+    // Raw tonic: a Channel with the settings the builder gave its tonic channel.
+    let channel = tonic::transport::Endpoint::from_shared(url.clone())?
+        .connect_timeout(Duration::from_secs(10))
+        .tcp_nodelay(true)
+        .http2_keep_alive_interval(Duration::from_secs(30))
+        .keep_alive_timeout(Duration::from_secs(20))
+        .keep_alive_while_idle(true)
+        .user_agent("rust-clarifai-tonic")?
+        .connect_lazy();
+    // `raw-own` shares the client's connection, so that only the layers above it differ.
     let clients = Arc::new(Clients {
-        raw: V2Client::new(client.channel()),
-        no_deadline: ClarifaiClient::from_channel_with(client.channel(), builder().no_timeout())?,
+        raw: V2Client::new(channel),
+        raw_own: V2Client::new(client.transport()),
+        no_deadline: builder().no_timeout().build()?,
         client,
     });
     Ok((mock, clients))
@@ -379,15 +419,40 @@ async fn only(
     server: Option<String>,
     variant: Variant,
     calls: u64,
+    concurrency: u64,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let (_mock, clients) = setup(server).await?;
+    // One call first, so that the connection is made before the clocks start.
+    one_call(variant, &clients).await;
+    let cpu = cpu_time();
     let started = Instant::now();
-    for _ in 0..calls {
-        one_call(variant, &clients).await;
+    if concurrency <= 1 {
+        for _ in 0..calls {
+            one_call(variant, &clients).await;
+        }
+    } else {
+        let tasks: Vec<_> = (0..concurrency)
+            .map(|i| {
+                let clients = clients.clone();
+                let n = calls / concurrency + u64::from(i < calls % concurrency);
+                tokio::spawn(async move {
+                    for _ in 0..n {
+                        one_call(variant, &clients).await;
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await?;
+        }
     }
     let secs = started.elapsed().as_secs_f64();
+    let cpu = format!(
+        ", client CPU {:.1} µs/call",
+        (cpu_time() - cpu).as_secs_f64() * 1e6 / calls as f64
+    );
     println!(
-        "{variant:?}: {calls} sequential calls in {secs:.2} s ({:.0} calls/s)",
+        "{variant:?}: {calls} calls, {concurrency} at a time, in {secs:.2} s ({:.0} calls/s{cpu})",
         calls as f64 / secs
     );
     Ok(())
@@ -423,14 +488,16 @@ async fn table(
         let rate = |i: usize| median(samples.iter().map(|row| row[i]).collect());
         let ratio =
             |i: usize, base: usize| median(samples.iter().map(|row| row[i] / row[base]).collect());
-        let [raw, raw_dl, v2, client, free] = [0, 1, 2, 3, 4];
+        let [raw, own, raw_dl, v2, client, free] = [0, 1, 2, 3, 4, 5];
         println!(
-            "| {flavor:?} | {concurrency} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.3} | {:.3} | {:.3} | {:.3} |",
+            "| {flavor:?} | {concurrency} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
             rate(raw),
+            rate(own),
             rate(raw_dl),
             rate(v2),
             rate(client),
             rate(free),
+            ratio(own, raw),
             ratio(v2, raw),
             ratio(client, raw_dl),
             ratio(free, raw),

@@ -20,6 +20,9 @@ pub(crate) trait EncodeMessage: Send + Sync + 'static {
 
     /// The length of that encoding.
     fn encoded_size(&self) -> usize;
+
+    /// Appends the message's encoding to `buf`, which has room for it.
+    fn encode_raw(&self, buf: &mut bytes::BytesMut);
 }
 
 impl<M: prost::Message + Send + Sync + 'static> EncodeMessage for M {
@@ -32,6 +35,10 @@ impl<M: prost::Message + Send + Sync + 'static> EncodeMessage for M {
 
     fn encoded_size(&self) -> usize {
         self.encoded_len()
+    }
+
+    fn encode_raw(&self, buf: &mut bytes::BytesMut) {
+        prost::Message::encode_raw(self, buf);
     }
 }
 

@@ -442,6 +442,10 @@ impl Seen {
                 None => TransportFault::Connect,
             });
             self.detail = Some(e.to_string());
+        } else if err.is::<crate::client::NotSent>() {
+            self.not_sent = true;
+        } else if err.is::<crate::client::KeepaliveTimedOut>() {
+            self.keepalive = true;
         } else if let Some(e) = err.downcast_ref::<hyper::Error>() {
             self.not_sent |= e.is_canceled() || e.is_closed();
             self.keepalive |= e.is_timeout();

@@ -40,9 +40,9 @@ pub struct AuthInterceptor {
 }
 
 /// [`REQUEST_ID_PREFIX_HEADER`] as a header name.
-const PREFIX_NAME: HeaderName = HeaderName::from_static(REQUEST_ID_PREFIX_HEADER);
+pub(crate) const PREFIX_NAME: HeaderName = HeaderName::from_static(REQUEST_ID_PREFIX_HEADER);
 /// [`REQUEST_ID_PREFIX`] as a header value.
-const PREFIX_VALUE: HeaderValue = HeaderValue::from_static(REQUEST_ID_PREFIX);
+pub(crate) const PREFIX_VALUE: HeaderValue = HeaderValue::from_static(REQUEST_ID_PREFIX);
 
 #[derive(Clone)]
 pub(crate) enum CredentialSource {

@@ -319,7 +319,7 @@ pub use accessors::{ClarifaiResponse, Paged, UserAppScoped};
 pub use client::endpoint_from_env;
 pub use client::{
     ClarifaiClient, ClientBuilder, DEFAULT_ENDPOINT, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_PAGE_SIZE,
-    DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT, InterceptedV2Client, ResponseStream,
+    DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT, InterceptedV2Client, ResponseStream, Transport,
 };
 pub use credentials::{CredentialKind, CredentialProvider, Credentials, RotatingCredentials};
 pub use error::{ClarifaiCode, ClarifaiError, CodeGroup, Error, TransportFault};

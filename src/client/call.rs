@@ -11,14 +11,13 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use bytes::Bytes;
+use bytes::{BufMut, Bytes, BytesMut};
 use futures_core::Stream;
 use futures_util::StreamExt;
-use http::HeaderValue;
+use http::{HeaderMap, HeaderValue};
 use tonic::GrpcMethod;
 use tonic::codegen::http::uri::PathAndQuery;
 use tonic::metadata::MetadataMap;
-use tonic::transport::Channel;
 use tracing::Instrument;
 
 use super::deadline::{
@@ -104,10 +103,47 @@ impl<'a> Call<'a> {
     ) -> Result<tonic::Request<SharedMessage>, Error> {
         let mut request = tonic::Request::new(self.message.clone());
         *request.metadata_mut() = self.metadata.clone();
-        let headers = request.metadata_mut().as_mut();
         // The credentials checked in `prepare` go on as a header here, so that the
         // `AuthService` below sees them as set and adds only the request-id prefix (it would
         // otherwise resolve the credentials and run the PAT-only check a second time).
+        self.fill_headers(
+            request.metadata_mut().as_mut(),
+            attempt,
+            deadline,
+            send_timeout,
+        )?;
+        request
+            .extensions_mut()
+            .insert(GrpcMethod::new(SERVICE, self.rpc.name));
+        Ok(request)
+    }
+
+    /// The whole header block of one unary attempt on the client's own transport: the
+    /// client's static block (`block`: content type, `te`, user agent, request-id prefix), the
+    /// caller's metadata, the credentials and `grpc-timeout`.
+    fn headers(
+        &self,
+        block: &HeaderMap,
+        attempt: u32,
+        deadline: Option<Instant>,
+    ) -> Result<HeaderMap, Error> {
+        let mut headers = block.clone();
+        if !self.metadata.is_empty() {
+            headers.extend(self.metadata.clone().into_headers());
+        }
+        self.fill_headers(&mut headers, attempt, deadline, true)?;
+        Ok(headers)
+    }
+
+    /// Adds the credentials checked in `prepare` and, with `send_timeout`, the time left as
+    /// `grpc-timeout`.
+    fn fill_headers(
+        &self,
+        headers: &mut HeaderMap,
+        attempt: u32,
+        deadline: Option<Instant>,
+        send_timeout: bool,
+    ) -> Result<(), Error> {
         if let Some(creds) = &self.creds {
             let (name, value) = creds.header();
             headers.insert(name.clone(), value.clone());
@@ -128,10 +164,29 @@ impl<'a> Call<'a> {
                 headers.insert(GRPC_TIMEOUT, grpc_timeout_value(left));
             }
         }
-        request
-            .extensions_mut()
-            .insert(GrpcMethod::new(SERVICE, self.rpc.name));
-        Ok(request)
+        Ok(())
+    }
+
+    /// The request as one gRPC frame (the 5-byte prefix, then the message), encoded into a
+    /// buffer of its exact size; or [`Error::MessageTooLarge`] over `max_encoding`. Encoded
+    /// again for each attempt rather than kept, so that a large request's frame is freed once
+    /// it is sent, before the response comes.
+    fn frame(&self, max_encoding: usize) -> Result<Bytes, Error> {
+        let size = self.message.encoded_size();
+        let Some(len) = u32::try_from(size).ok().filter(|_| size <= max_encoding) else {
+            let detail =
+                format!("the request encodes to {size} bytes, over the {max_encoding}-byte limit");
+            return Err(Error::MessageTooLarge {
+                rpc: self.rpc.name,
+                status: Box::new(tonic::Status::out_of_range(detail.clone())),
+                detail,
+            });
+        };
+        let mut buf = BytesMut::with_capacity(5 + size);
+        buf.put_u8(0);
+        buf.put_u32(len);
+        self.message.encode_raw(&mut buf);
+        Ok(buf.freeze())
     }
 
     /// Which retry an attempt's outcome earns, if any: a failure the policy retries for this
@@ -223,7 +278,13 @@ impl ClarifaiClient {
             |outcome| call.retry_kind(outcome),
         );
         // No timer around the whole: each attempt bounds itself (see unary_attempt).
-        let outcome = attempts.instrument(span.clone()).await;
+        // A span no subscriber wants costs nothing to skip, but moving the attempts into an
+        // `Instrumented` wrapper costs a copy of their state on every call.
+        let outcome = if span.is_disabled() {
+            attempts.await
+        } else {
+            attempts.instrument(span.clone()).await
+        };
         let outcome = as_timeout(rpc, call.timeout, deadline, outcome).map(|(bytes, _)| bytes);
         record_outcome(&span, outcome.as_ref().map(Some), call.status_field);
         outcome
@@ -238,11 +299,30 @@ impl ClarifaiClient {
     ) -> Result<(Bytes, Option<i32>), Error> {
         let rpc = call.rpc;
         let (name, timeout) = (rpc.name, call.timeout);
+        #[cfg(feature = "gzip")]
+        let own = self.transport.pool().filter(|_| !self.config.gzip);
+        #[cfg(not(feature = "gzip"))]
+        let own = self.transport.pool();
+        if let Some(pool) = own {
+            // The client's own transport takes the request as one frame and gives the response
+            // message's bytes, without tonic's request and response machinery around them.
+            let headers = call.headers(&self.config.header_block, attempt, deadline)?;
+            let frame = call.frame(self.config.max_encoding)?;
+            let bytes = timed(name, timeout, deadline, async {
+                pool.unary(rpc.path, headers, frame, self.config.max_decoding)
+                    .await
+                    .map_err(|status| self.failed(name, status))
+            })
+            .await?;
+            let code = peek_status_code(&bytes, call.status_field);
+            return Ok((bytes, code));
+        }
+        // Through tonic's `Grpc`: a tonic `Channel` of the caller's, or gzip.
         let request = call.request(attempt, deadline, true)?;
         let mut grpc = self.grpc.clone();
         // Three phases, each within the deadline. Waiting for the channel and reading the body are
         // usually done at once, so they arm a timer only when they are not. Between them, the
-        // wait for the response headers is bounded by tonic's own timer for the `grpc-timeout`
+        // wait for the response headers is bounded by the transport's timer for the `grpc-timeout`
         // this request carries (which `request` set from the same deadline).
         timed_if_pending(name, timeout, deadline, ready(&mut grpc, name)).await?;
         let mut body = grpc
@@ -351,7 +431,10 @@ impl ClarifaiClient {
     /// [`Error::MessageTooLarge`]. The size is computed only on this failure path.
     fn start_failed(&self, call: &Call<'_>, status: tonic::Status) -> Error {
         let error = self.failed(call.rpc.name, status);
-        if let Error::Transport { status, .. } = &error {
+        // On tonic's channel the reset reads as a transport failure; the client's own transport
+        // passes tonic's encoder error on, which is already MessageTooLarge: either way the
+        // message says the sizes in the same words.
+        if let Error::Transport { status, .. } | Error::MessageTooLarge { status, .. } = &error {
             let size = call.message.encoded_size();
             if size > self.config.max_encoding {
                 return Error::MessageTooLarge {
@@ -369,13 +452,12 @@ impl ClarifaiClient {
 }
 
 /// The client's tonic stack, as every call path uses it.
-pub(super) type Grpc = tonic::client::Grpc<AuthService<Channel>>;
+pub(super) type Grpc = tonic::client::Grpc<AuthService<super::Transport>>;
 
-/// Waits until the channel can take a request. One that cannot was never sent: a transparent
-/// retry may find the channel ready.
+/// Waits until the transport can take a request (the client's own always can; a tonic
+/// `Channel` may not). One that cannot was never sent: a transparent retry may find it ready.
 pub(super) async fn ready(grpc: &mut Grpc, rpc: &'static str) -> Result<(), Error> {
     grpc.ready().await.map_err(|e| {
-        let e: Box<dyn std::error::Error + Send + Sync> = e.into();
         let detail = e.to_string();
         let mut status = tonic::Status::from_error(e);
         if status.code() != tonic::Code::Unavailable {

@@ -1,7 +1,7 @@
 //! Where the client connects: the endpoint from the builder or the environment, checked and
 //! normalised, and the TLS settings for it.
 
-use tonic::transport::{Endpoint, Uri};
+use http::Uri;
 
 use super::DEFAULT_ENDPOINT;
 use crate::Error;
@@ -100,42 +100,4 @@ fn is_loopback(host: &str) -> bool {
         || bare
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback())
-}
-
-/// rustls for `host`, trusting `ca_pem`, and with `builtin_roots` the roots the features name.
-#[cfg(any(feature = "tls-ring", feature = "tls-aws-lc"))]
-pub(super) fn configure_tls(
-    endpoint: Endpoint,
-    host: &str,
-    ca_pem: &[Vec<u8>],
-    builtin_roots: bool,
-) -> Result<Endpoint, String> {
-    use tonic::transport::{Certificate, ClientTlsConfig};
-    #[allow(unused_mut)]
-    let mut tls = ClientTlsConfig::new().domain_name(host.to_owned());
-    #[cfg(feature = "tls-native-roots")]
-    if builtin_roots {
-        tls = tls.with_native_roots();
-    }
-    #[cfg(feature = "tls-webpki-roots")]
-    if builtin_roots {
-        tls = tls.with_webpki_roots();
-    }
-    for pem in ca_pem {
-        tls = tls.ca_certificate(Certificate::from_pem(pem));
-    }
-    endpoint
-        .tls_config(tls)
-        .map_err(|e| format!("TLS setup failed: {e}"))
-}
-
-/// Without a TLS feature, `https://` cannot work: say which feature to enable.
-#[cfg(not(any(feature = "tls-ring", feature = "tls-aws-lc")))]
-pub(super) fn configure_tls(
-    _: Endpoint,
-    _: &str,
-    _: &[Vec<u8>],
-    _: bool,
-) -> Result<Endpoint, String> {
-    Err("https:// needs TLS, and this build has none: enable the `tls-ring` or `tls-aws-lc` feature".into())
 }

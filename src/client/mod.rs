@@ -1,19 +1,21 @@
 //! [`ClarifaiClient`]: the generated client with credentials, `user_app_id` filling, deadlines,
 //! retries, Clarifai's in-band status turned into [`Error`], pagination and streaming helpers.
 //!
-//! A call travels through these files in order: [`builder`] made the client and its channel
-//! (with [`endpoint`] checking where it goes); [`call`] prepares the request (credentials, the
-//! PAT-only check, `user_app_id`) and runs the attempts that [`crate::retry`] decides, each
-//! bounded by [`deadline`]; [`stream`] and [`paginate`] build the streaming and paging calls on
-//! the same pieces.
+//! A call travels through these files in order: [`builder`] made the client and its
+//! [`transport`] (with [`endpoint`] checking where it goes, and [`connect`] opening each
+//! connection); [`call`] prepares the request (credentials, the PAT-only check, `user_app_id`)
+//! and runs the attempts that [`crate::retry`] decides, each bounded by [`deadline`]; [`stream`]
+//! and [`paginate`] build the streaming and paging calls on the same pieces.
 
 mod builder;
 mod call;
+mod connect;
 mod deadline;
 mod endpoint;
 mod paginate;
 mod proxy;
 mod stream;
+mod transport;
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -31,6 +33,8 @@ use crate::{Credentials, Error, RetryPolicy, RotatingCredentials};
 pub use builder::ClientBuilder;
 pub use endpoint::endpoint_from_env;
 pub(crate) use proxy::ProxyError;
+pub use transport::Transport;
+pub(crate) use transport::{KeepaliveTimedOut, NotSent};
 
 /// The default endpoint: Clarifai's public API, over TLS.
 pub const DEFAULT_ENDPOINT: &str = "https://api.clarifai.com:443";
@@ -67,9 +71,10 @@ pub const DEFAULT_PAGE_SIZE: u32 = 100;
 pub type ResponseStream<T> = Pin<Box<dyn Stream<Item = Result<T, Error>> + Send + 'static>>;
 
 /// The generated client with credentials applied, as [`ClarifaiClient::v2`] gives it.
-pub type InterceptedV2Client = V2Client<AuthService<Channel>>;
+pub type InterceptedV2Client = V2Client<AuthService<Transport>>;
 
-/// A client for the Clarifai V2 API. Cheap to clone (one shared HTTP/2 channel); `Send + Sync`.
+/// A client for the Clarifai V2 API. Cheap to clone (clones share its HTTP/2 connection);
+/// `Send + Sync`.
 ///
 /// Every rpc has a named method (`post_model_outputs`, `list_models`, `generate_model_outputs`,
 /// ...) taking the request message, or a `tonic::Request` of it to set metadata, a timeout
@@ -77,7 +82,7 @@ pub type InterceptedV2Client = V2Client<AuthService<Channel>>;
 #[derive(Clone)]
 pub struct ClarifaiClient {
     grpc: call::Grpc,
-    channel: Channel,
+    transport: Transport,
     interceptor: AuthInterceptor,
     config: Arc<Config>,
 }
@@ -98,10 +103,27 @@ struct Config {
     gzip: bool,
     /// The slot behind fixed credentials, so that `rotate_credentials` can reach it.
     rotating: Option<RotatingCredentials>,
-    /// Where the builder pointed the channel (`None` for a channel given by the caller).
+    /// Where the builder pointed the client (`None` for a channel given by the caller).
     endpoint: Option<String>,
-    /// The proxy's `host:port`, when the channel goes through one.
+    /// The proxy's `host:port`, when the connections go through one.
     proxy: Option<String>,
+    /// The headers every unary call on the client's own transport starts from (content type,
+    /// `te`, user agent, request-id prefix), made once.
+    header_block: http::HeaderMap,
+}
+
+/// The static part of every request's headers.
+fn header_block() -> http::HeaderMap {
+    use http::header::{CONTENT_TYPE, TE, USER_AGENT};
+    let mut block = http::HeaderMap::with_capacity(8);
+    block.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
+    block.insert(TE, HeaderValue::from_static("trailers"));
+    block.insert(USER_AGENT, transport::AGENT);
+    block.insert(
+        crate::intercept::PREFIX_NAME,
+        crate::intercept::PREFIX_VALUE,
+    );
+    block
 }
 
 impl Config {
@@ -166,17 +188,17 @@ impl ClarifaiClient {
     /// A client over a channel you built (your own tower stack, an in-memory transport, ...),
     /// with default settings otherwise.
     pub fn from_channel(channel: Channel, credentials: Credentials) -> Self {
-        ClientBuilder::default().finish(channel, CredentialSource::Fixed(credentials))
+        ClientBuilder::default().finish(channel.into(), CredentialSource::Fixed(credentials))
     }
 
     /// [`ClarifaiClient::from_channel`] with the builder's other settings (timeouts, retries,
     /// limits); its endpoint and TLS settings are ignored.
     pub fn from_channel_with(channel: Channel, builder: ClientBuilder) -> Result<Self, Error> {
         let source = builder.credential_source()?;
-        Ok(builder.finish(channel, source))
+        Ok(builder.finish(channel.into(), source))
     }
 
-    fn assemble(channel: Channel, source: CredentialSource, mut config: Config) -> Self {
+    fn assemble(transport: Transport, source: CredentialSource, mut config: Config) -> Self {
         // Keep a handle on rotating credentials so that `rotate_credentials` can reach them.
         let source = match source {
             CredentialSource::Fixed(c) => {
@@ -188,12 +210,12 @@ impl ClarifaiClient {
         };
         let interceptor = AuthInterceptor::with_source(source);
         let grpc = config.tune(tonic::client::Grpc::new(AuthService::new(
-            channel.clone(),
+            transport.clone(),
             interceptor.clone(),
         )));
         ClarifaiClient {
             grpc,
-            channel,
+            transport,
             interceptor,
             config: Arc::new(config),
         }
@@ -204,16 +226,17 @@ impl ClarifaiClient {
     /// nothing is retried.
     pub fn v2(&self) -> InterceptedV2Client {
         self.config.tune(V2Client::new(AuthService::new(
-            self.channel.clone(),
+            self.transport.clone(),
             self.interceptor.clone(),
         )))
     }
 
-    /// The underlying HTTP/2 channel, without the credentials interceptor: for a raw
-    /// `V2Client::new(client.channel())` on the same connection, or for other gRPC services
-    /// behind the same endpoint.
-    pub fn channel(&self) -> Channel {
-        self.channel.clone()
+    /// The underlying HTTP/2 transport, without the credentials interceptor: for a raw
+    /// `V2Client::new(client.transport())` on the same connections, or for other gRPC services
+    /// behind the same endpoint. For a client made with [`from_channel`](Self::from_channel),
+    /// [`Transport::channel`] gives back your channel.
+    pub fn transport(&self) -> Transport {
+        self.transport.clone()
     }
 
     /// The endpoint the builder chose (`scheme://host:port`), from the code, the environment or
@@ -258,7 +281,7 @@ impl ClarifaiClient {
             ..(*self.config).clone()
         };
         Self::assemble(
-            self.channel.clone(),
+            self.transport.clone(),
             CredentialSource::Fixed(credentials),
             config,
         )

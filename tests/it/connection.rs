@@ -83,13 +83,7 @@ async fn tls_with_a_custom_ca() {
     let mock = crate::fixture::tls_mock().await;
     mock.respond::<rpc::PostModelOutputs>(outputs(&["over tls"], StatusCode::Success));
     assert!(mock.url().starts_with("https://localhost:"));
-    let client = ClarifaiClient::builder()
-        .env_lookup(no_env)
-        .endpoint(mock.url())
-        .ca_certificate(include_bytes!("../fixtures/ca.pem"))
-        .credentials(Credentials::api_key("tls-key").unwrap())
-        .build()
-        .unwrap();
+    let client = crate::fixture::tls_client(&mock, Credentials::api_key("tls-key").unwrap());
     let response = client
         .post_model_outputs(api::PostModelOutputsRequest::default())
         .await

@@ -854,6 +854,7 @@ fn seeded(n: usize) -> u64 {
 fn two_thousand_writes_through_dropped_connections_none_twice_none_lost_unexplained() {
     const CALLS: usize = 2_000;
     let mut figures = String::new();
+    let (mut failed_calls, mut connections) = (0, 0);
     let log = crate::fixture::traced(tracing::Level::DEBUG, false, || async {
         let server = H2Server::start(
             |_| ConnAct::Serve,
@@ -915,6 +916,8 @@ fn two_thousand_writes_through_dropped_connections_none_twice_none_lost_unexplai
                 }
             }
         }
+        failed_calls = failed;
+        connections = server.connections.load(Ordering::SeqCst);
         figures = format!(
             "{CALLS} PostInputs at 128 concurrent: {} ok, {failed} failed ({failed_unprocessed} \
              of them sent but never read whole by the server), {} connections, {} requests \
@@ -927,8 +930,13 @@ fn two_thousand_writes_through_dropped_connections_none_twice_none_lost_unexplai
     });
     let resent = log.matches("kind=Transparent").count();
     println!("{figures}; {resent} transparent re-sends");
+    // The drops must have happened and taken calls down with them, or the test tests nothing.
+    // (Whether any call is re-sent depends on the transport: the client's own sends every
+    // request the moment it is made and sees a dead connection at once, so every call in flight
+    // at a drop was already on the wire, and none qualifies; tonic's channel queued some behind
+    // a dying connection. The re-send paths have tests of their own above.)
     assert!(
-        resent > 0,
-        "the drops caused no re-send: the test tests nothing"
+        failed_calls > 0 && connections > 1,
+        "the drops failed no call: the test tests nothing ({figures})"
     );
 }

@@ -228,6 +228,17 @@ pub async fn tls_mock() -> MockV2 {
     .unwrap()
 }
 
+/// A client for `mock` (a [`tls_mock`]) that trusts the test CA, with `credentials`.
+pub fn tls_client(mock: &MockV2, credentials: Credentials) -> ClarifaiClient {
+    ClarifaiClient::builder()
+        .env_lookup(no_env)
+        .endpoint(mock.url())
+        .ca_certificate(include_bytes!("../fixtures/ca.pem"))
+        .credentials(credentials)
+        .build()
+        .unwrap()
+}
+
 /// The accepted connections of `listener`, as tonic's `serve_with_incoming` takes them.
 pub fn accepted(
     listener: tokio::net::TcpListener,

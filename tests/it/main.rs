@@ -23,5 +23,6 @@ mod spans;
 mod status;
 mod status_names;
 mod streams;
+mod transport;
 mod url;
 mod user_app_id;

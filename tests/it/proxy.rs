@@ -143,7 +143,10 @@ async fn https_proxy_from_the_environment_tunnels_tls_and_sees_no_secret() {
     mock.respond::<rpc::PostModelOutputs>(outputs(&["via proxy"], StatusCode::Success));
     let proxy = ConnectProxy::start("200").await;
     let with_password = format!("http://user:{PASSWORD}@{}", proxy.addr);
+    // One connection (the client spreads calls over two by default), so that both calls
+    // below go through one tunnel.
     let client = tls_builder(&mock, &[("HTTPS_PROXY", with_password.clone())])
+        .http2_connections(1)
         .build()
         .unwrap();
     assert_eq!(client.proxy(), Some(proxy.addr.to_string().as_str()));
@@ -328,4 +331,34 @@ async fn a_proxy_url_that_cannot_be_used_is_an_error_without_its_password() {
         assert!(!text.contains(PASSWORD), "{text}");
         assert!(text.contains("[redacted]"), "{text}");
     }
+}
+
+/// Calls that find no connection wait for one connect per connection slot rather than each
+/// opening its own: 40 concurrent calls through a proxy that refuses every tunnel ask it for
+/// two (the client's two connections), and all fail with the proxy's refusal.
+#[tokio::test]
+async fn concurrent_calls_share_the_connects_they_wait_for() {
+    let mock = tls_mock().await;
+    let proxy = ConnectProxy::start("503 Service Unavailable").await;
+    let client = tls_builder(&mock, &[])
+        .proxy(proxy.url())
+        .retry_policy(clarifai_tonic::RetryPolicy::none().transparent_retries(0))
+        .build()
+        .unwrap();
+    let calls = (0..40).map(|_| predict(&client));
+    let results = futures_util::future::join_all(calls).await;
+    for result in results {
+        let err = result.unwrap_err();
+        assert_eq!(
+            err.transport_fault(),
+            Some(TransportFault::ProxyRefused(503)),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        proxy.connects().len(),
+        2,
+        "one CONNECT per connection slot, shared by the calls waiting for it"
+    );
+    assert_eq!(mock.call_count(), 0);
 }

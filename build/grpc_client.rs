@@ -154,43 +154,14 @@ pub mod {module} {
 }
 "#;
 
-/// A unary rpc.
-const UNARY: &str = r#"
+/// One rpc's method: `{input}` is what the request may be given as, `{into}` turns it into a
+/// request, `{output}` is the response, and `{helper}` the shared call of the rpc's kind.
+const METHOD: &str = r#"
 {docs}        pub fn {snake}(
             &mut self,
-            request: impl tonic::IntoRequest<{req}>,
-        ) -> impl Future<Output = std::result::Result<tonic::Response<{resp}>, tonic::Status>> + '_ {
-            self.unary_call(request.into_request(), ("{path}", "{name}"))
-        }
-"#;
-
-/// A server-streaming rpc.
-const SERVER_STREAMING: &str = r#"
-{docs}        pub fn {snake}(
-            &mut self,
-            request: impl tonic::IntoRequest<{req}>,
-        ) -> impl Future<Output = std::result::Result<tonic::Response<tonic::codec::Streaming<{resp}>>, tonic::Status>> + '_ {
-            self.server_streaming_call(request.into_request(), ("{path}", "{name}"))
-        }
-"#;
-
-/// A client-streaming rpc.
-const CLIENT_STREAMING: &str = r#"
-{docs}        pub fn {snake}(
-            &mut self,
-            request: impl tonic::IntoStreamingRequest<Message = {req}>,
-        ) -> impl Future<Output = std::result::Result<tonic::Response<{resp}>, tonic::Status>> + '_ {
-            self.client_streaming_call(request.into_streaming_request(), ("{path}", "{name}"))
-        }
-"#;
-
-/// A bidirectional streaming rpc.
-const BIDI_STREAMING: &str = r#"
-{docs}        pub fn {snake}(
-            &mut self,
-            request: impl tonic::IntoStreamingRequest<Message = {req}>,
-        ) -> impl Future<Output = std::result::Result<tonic::Response<tonic::codec::Streaming<{resp}>>, tonic::Status>> + '_ {
-            self.streaming_call(request.into_streaming_request(), ("{path}", "{name}"))
+            request: impl {input},
+        ) -> impl Future<Output = std::result::Result<tonic::Response<{output}>, tonic::Status>> + '_ {
+            self.{helper}(request.{into}(), ("{path}", "{name}"))
         }
 "#;
 
@@ -254,11 +225,28 @@ fn client(service: &Service) -> String {
 
 /// One method of the client.
 fn client_method(method: &Method, service: &str) -> String {
-    let template = match (method.client_streaming, method.server_streaming) {
-        (false, false) => UNARY,
-        (false, true) => SERVER_STREAMING,
-        (true, false) => CLIENT_STREAMING,
-        (true, true) => BIDI_STREAMING,
+    let (req, resp) = (
+        message_path(&method.input_type),
+        message_path(&method.output_type),
+    );
+    let (input, into) = if method.client_streaming {
+        (
+            format!("tonic::IntoStreamingRequest<Message = {req}>"),
+            "into_streaming_request",
+        )
+    } else {
+        (format!("tonic::IntoRequest<{req}>"), "into_request")
+    };
+    let output = if method.server_streaming {
+        format!("tonic::codec::Streaming<{resp}>")
+    } else {
+        resp
+    };
+    let helper = match (method.client_streaming, method.server_streaming) {
+        (false, false) => "unary_call",
+        (false, true) => "server_streaming_call",
+        (true, false) => "client_streaming_call",
+        (true, true) => "streaming_call",
     };
     let mut docs = String::new();
     method.comments.append_with_indent(2, &mut docs);
@@ -266,14 +254,16 @@ fn client_method(method: &Method, service: &str) -> String {
         docs = format!("        /// Calls the rpc `{}`.\n", method.proto_name);
     }
     fill(
-        template,
+        METHOD,
         &[
             ("docs", &docs),
             ("snake", &method.name),
+            ("input", &input),
+            ("output", &output),
+            ("helper", helper),
+            ("into", into),
             ("name", &method.proto_name),
             ("path", &format!("/{service}/{}", method.proto_name)),
-            ("req", &message_path(&method.input_type)),
-            ("resp", &message_path(&method.output_type)),
         ],
     )
 }

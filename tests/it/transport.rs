@@ -13,6 +13,7 @@ use clarifai_tonic::mock::MockV2;
 use clarifai_tonic::{ClarifaiClient, Credentials, Transport, rpc};
 use futures_util::StreamExt;
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
 
 use crate::fixture::{Fixture, outputs, tls_mock};
 
@@ -22,6 +23,8 @@ struct Counting {
     addr: SocketAddr,
     connections: Arc<AtomicUsize>,
     closed: Arc<AtomicUsize>,
+    /// Signalled each time a relayed connection ends.
+    ended: Arc<Notify>,
 }
 
 impl Counting {
@@ -30,17 +33,19 @@ impl Counting {
         let addr = listener.local_addr().unwrap();
         let connections = Arc::new(AtomicUsize::new(0));
         let closed = Arc::new(AtomicUsize::new(0));
-        let (counted, ended) = (connections.clone(), closed.clone());
+        let ended = Arc::new(Notify::new());
+        let (counted, closings, signal) = (connections.clone(), closed.clone(), ended.clone());
         tokio::spawn(async move {
             while let Ok((mut inbound, _)) = listener.accept().await {
                 counted.fetch_add(1, Ordering::SeqCst);
-                let ended = ended.clone();
+                let (closings, signal) = (closings.clone(), signal.clone());
                 tokio::spawn(async move {
                     if let Ok(mut outbound) = TcpStream::connect(target).await {
                         // Ends when the client closes its side (or either side fails).
                         let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
                     }
-                    ended.fetch_add(1, Ordering::SeqCst);
+                    closings.fetch_add(1, Ordering::SeqCst);
+                    signal.notify_one();
                 });
             }
         });
@@ -48,6 +53,7 @@ impl Counting {
             addr,
             connections,
             closed,
+            ended,
         }
     }
 
@@ -246,7 +252,7 @@ async fn a_dropped_client_closes_its_connections() {
     // is gone: h2 closes each once nothing can open a stream on it.
     tokio::time::timeout(std::time::Duration::from_secs(20), async {
         while relay.closed.load(Ordering::SeqCst) < 2 {
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            relay.ended.notified().await;
         }
     })
     .await

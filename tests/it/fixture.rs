@@ -208,6 +208,12 @@ where
         .with_writer(move || writer.clone())
         .with_ansi(false)
         .finish();
+    // tracing caches each callsite's interest globally. While only one subscriber is
+    // registered, tracing-core computes that cache from the default subscriber of whichever
+    // thread registers the callsite: a test on another thread (which has none) making the first
+    // call would cache the client's spans as unwanted, and they would never show here. A second
+    // registered subscriber, which wants nothing, makes it ask every registered subscriber.
+    let _second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
     tracing::subscriber::with_default(subscriber, || {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()

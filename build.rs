@@ -22,6 +22,8 @@ mod client_methods;
 mod fidelity;
 #[path = "build/grpc_client.rs"]
 mod grpc_client;
+#[path = "build/messages.rs"]
+mod messages;
 #[path = "build/mock_dispatch.rs"]
 mod mock_dispatch;
 #[path = "build/names.rs"]

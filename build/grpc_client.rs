@@ -1,15 +1,16 @@
-//! The generated `V2Client`: tonic's client for a service, written from templates as prost-build
-//! hands each service over, so that no client code generator (tonic-build, with `syn` and
+//! The generated `V2Client`: tonic's client for a service, written from templates as the message
+//! writer ([`crate::messages`]) hands each service over, so that no client code generator (tonic-build, with `syn` and
 //! `prettyplease`) is built for it. Its API is tonic-build's (the same constructors, settings and
 //! one method per rpc, awaited the same way), except that each method is a plain `fn` returning
 //! the future of a shared generic helper: the per-rpc code is one call, not an `async fn` state
 //! machine of its own.
 //!
-//! With the feature `mock`, tonic-prost-build still writes the server, after the client.
+//! With the feature `mock`, tonic-prost-build still writes the server, after the client, from the
+//! same service converted to prost-build's type.
 
 use heck::ToSnakeCase;
-use prost_build::{Method, Service, ServiceGenerator};
 
+use crate::messages::{Method, Service, ServiceWriter};
 use crate::template::fill;
 
 /// The client module; `{methods}` is one method per rpc.
@@ -165,29 +166,98 @@ const METHOD: &str = r#"
         }
 "#;
 
-/// prost-build's service generator: the client from [`CLIENT`], then whatever `server` writes
-/// (tonic-prost-build's server, with the feature `mock`).
+/// The service writer: the client from [`CLIENT`], then (feature `mock`, when asked for)
+/// tonic-prost-build's server.
 pub struct Generator {
-    pub server: Option<Box<dyn ServiceGenerator>>,
+    /// tonic-prost-build's server generator (feature `mock`, and only when asked for).
+    #[cfg(feature = "mock")]
+    server: Option<Box<dyn prost_build::ServiceGenerator>>,
 }
 
-impl ServiceGenerator for Generator {
-    fn generate(&mut self, service: Service, buf: &mut String) {
+impl Generator {
+    /// The client's writer, and the server's too `with_server` (which only the feature `mock`
+    /// can ask for: without it, tonic-prost-build is not built).
+    pub fn new(with_server: bool) -> Self {
+        #[cfg(feature = "mock")]
+        let server = with_server.then(|| {
+            tonic_prost_build::configure()
+                .build_client(false)
+                .build_server(true)
+                .build_transport(false)
+                .generate_default_stubs(true)
+                .service_generator()
+        });
+        #[cfg(not(feature = "mock"))]
+        let _ = with_server;
+        Generator {
+            #[cfg(feature = "mock")]
+            server,
+        }
+    }
+}
+
+impl ServiceWriter for Generator {
+    fn service(&mut self, service: Service, buf: &mut String) {
         buf.push_str(&client(&service));
+        #[cfg(feature = "mock")]
         if let Some(server) = &mut self.server {
-            server.generate(service, buf);
+            server.generate(server_side::service(service), buf);
         }
     }
 
-    fn finalize(&mut self, buf: &mut String) {
+    fn file_done(&mut self, buf: &mut String) {
+        #[cfg(feature = "mock")]
         if let Some(server) = &mut self.server {
             server.finalize(buf);
         }
+        let _ = buf;
     }
 
-    fn finalize_package(&mut self, package: &str, buf: &mut String) {
+    fn package_done(&mut self, package: &str, buf: &mut String) {
+        #[cfg(feature = "mock")]
         if let Some(server) = &mut self.server {
             server.finalize_package(package, buf);
+        }
+        let _ = (package, buf);
+    }
+}
+
+/// Our service and its comments as prost-build's types, which tonic-prost-build takes.
+#[cfg(feature = "mock")]
+mod server_side {
+    use crate::messages::{Comments, Method, Service};
+
+    fn comments(c: Comments) -> prost_build::Comments {
+        prost_build::Comments {
+            leading_detached: c.leading_detached,
+            leading: c.leading,
+            trailing: c.trailing,
+        }
+    }
+
+    fn method(m: Method) -> prost_build::Method {
+        prost_build::Method {
+            name: m.name,
+            proto_name: m.proto_name,
+            comments: comments(m.comments),
+            input_type: m.input_type,
+            output_type: m.output_type,
+            input_proto_type: m.input_proto_type,
+            output_proto_type: m.output_proto_type,
+            options: m.options,
+            client_streaming: m.client_streaming,
+            server_streaming: m.server_streaming,
+        }
+    }
+
+    pub fn service(s: Service) -> prost_build::Service {
+        prost_build::Service {
+            name: s.name,
+            proto_name: s.proto_name,
+            package: s.package,
+            comments: comments(s.comments),
+            methods: s.methods.into_iter().map(method).collect(),
+            options: s.options,
         }
     }
 }

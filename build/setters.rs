@@ -8,8 +8,8 @@ use std::fmt::Write as _;
 
 use prost_reflect::{DescriptorPool, Kind};
 
+use crate::messages::is_boxed;
 use crate::names::{clarifai_messages, escape_ident, rust_type};
-use crate::protos::is_boxed;
 
 /// One message's setters; `{setters}` is one `SETTER` per field.
 const IMPL: &str = r#"

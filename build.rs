@@ -1,16 +1,16 @@
 //! Code generation for clarifai-tonic, in pure Rust (no `protoc`, no C toolchain).
 //!
 //! 1. `protox` compiles `proto/clarifai/api/service.proto` and its imports into a descriptor pool.
-//! 2. `prost-build` turns it into messages, `grpc_client` writes the `V2Client`, and (feature
-//!    `mock`) `tonic-prost-build` the server.
+//! 2. `messages` writes the Rust types of every package (what prost-build wrote before, line for
+//!    line), `grpc_client` the `V2Client`, and (feature `mock`) `tonic-prost-build` the server.
 //! 3. The same pool, which keeps the custom method options that prost drops, is walked once to emit
 //!    the per-rpc table (auth type, scopes, streaming kind), the `user_app_id` and `status` accessors,
 //!    the `StatusCode` aliases, and the mock server's dispatch.
 //!
 //! A missing or broken proto is reported by file and error, and the build stops without a panic.
 //!
-//! Each step lives in a module of `build/`: `protos` (1 and 2), then one module per file written
-//! into `OUT_DIR`; `names` and `template` are the helpers they share.
+//! Each step lives in a module of `build/`: `protos` (1, and 2 with `messages`), then one module per
+//! file written into `OUT_DIR`; `names` and `template` are the helpers they share.
 
 #[path = "build/accessors.rs"]
 mod accessors;

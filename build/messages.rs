@@ -1223,27 +1223,30 @@ fn escape_brackets(line: &str) -> String {
     let chars: Vec<char> = line.chars().collect();
     let mut out = String::with_capacity(line.len() + 8);
     let mut pos = 0;
-    'search: while pos < chars.len() {
-        for start in pos..chars.len() {
-            // Where the `[` may be: right here at the line's start, or after this character.
-            let at_start = (start == 0).then_some(0);
-            let after = (chars[start] != ']' && chars[start] != '\\').then_some(start + 1);
-            for open in at_start.into_iter().chain(after) {
-                if let Some((close, end)) = bracket_match(&chars, open) {
-                    out.extend(&chars[pos..open]);
-                    out.push_str("\\[");
-                    out.extend(&chars[open + 1..close]);
-                    out.push_str("\\]");
-                    out.extend(&chars[close + 1..end]);
-                    pos = end;
-                    continue 'search;
-                }
-            }
-        }
-        break;
+    while let Some((open, close, end)) = next_brackets(&chars, pos) {
+        out.extend(&chars[pos..open]);
+        out.push_str("\\[");
+        out.extend(&chars[open + 1..close]);
+        out.push_str("\\]");
+        out.extend(&chars[close + 1..end]);
+        pos = end;
     }
     out.extend(&chars[pos..]);
     out
+}
+
+/// The leftmost `[text]` of [`escape_brackets`] from `pos` on: where its `[` and `]` are, and
+/// where the match ends.
+fn next_brackets(chars: &[char], pos: usize) -> Option<(usize, usize, usize)> {
+    (pos..chars.len()).find_map(|start| {
+        // Where the `[` may be: right here at the line's start, or after this character.
+        let at_start = (start == 0).then_some(0);
+        let after = (chars[start] != ']' && chars[start] != '\\').then_some(start + 1);
+        at_start
+            .into_iter()
+            .chain(after)
+            .find_map(|open| bracket_match(chars, open).map(|(close, end)| (open, close, end)))
+    })
 }
 
 /// If a `[text]` of [`escape_brackets`] opens at `open`: the index of its closing `]`, and where

@@ -44,7 +44,7 @@ use std::{env, fs, process};
 
 use prost_reflect::MethodDescriptor;
 
-use protos::{DESCRIPTORS, SERVICE};
+use protos::{COMPILE, DESCRIPTORS, SERVICE};
 
 type BuildResult<T> = Result<T, String>;
 
@@ -64,9 +64,11 @@ fn run() -> BuildResult<()> {
     println!("cargo:rerun-if-changed=build.rs");
 
     let protos::Protos { bytes, set, pool } = protos::load(&manifest)?;
-    let service = pool
-        .get_service_by_name(SERVICE)
-        .ok_or_else(|| format!("{DESCRIPTORS} does not define service {SERVICE}"))?;
+    let service = pool.get_service_by_name(SERVICE).ok_or_else(|| {
+        format!(
+            "{DESCRIPTORS} does not define service {SERVICE}; run `{COMPILE}` to write it again"
+        )
+    })?;
     protos::generate(set, &pool, &out_dir, with_server)?;
     fidelity::write(&bytes, &pool, &out_dir)?;
 

@@ -19,6 +19,8 @@ use crate::names::{clarifai_messages, clean_comment, fence_code};
 /// The compiled protos, relative to the crate root: `proto/clarifai/api/service.proto` and its
 /// imports, with source info and the custom options, as `tools/compile-protos` writes them.
 pub const DESCRIPTORS: &str = "proto/clarifai.binpb";
+/// The command that writes [`DESCRIPTORS`], for the errors that ask to run it.
+pub const COMPILE: &str = "cargo run -p compile-protos";
 /// The service every rpc belongs to.
 pub const SERVICE: &str = "clarifai.api.V2";
 /// Message types kept inline even though they are singular message fields (see `boxed_fields`).
@@ -43,16 +45,15 @@ pub fn load(manifest: &Path) -> BuildResult<Protos> {
     println!("cargo:rerun-if-changed={}", path.display());
     let bytes = fs::read(&path).map_err(|e| match e.kind() {
         ErrorKind::NotFound => format!(
-            "{} is missing; run `cargo run -p compile-protos` to compile the vendored protos \
-             into it (or scripts/update-protos to vendor them again)",
+            "{} is missing; run `{COMPILE}` to compile the vendored protos into it \
+             (or scripts/update-protos to vendor them again)",
             path.display()
         ),
         _ => format!("reading {}: {e}", path.display()),
     })?;
     let undecodable = |e: &dyn std::fmt::Display| {
         format!(
-            "{} is not a valid FileDescriptorSet ({e}); run `cargo run -p compile-protos` to \
-             write it again",
+            "{} is not a valid FileDescriptorSet ({e}); run `{COMPILE}` to write it again",
             path.display()
         )
     };

@@ -1,13 +1,17 @@
 //! Code generation for clarifai-tonic, in pure Rust (no `protoc`, no C toolchain).
 //!
-//! 1. `protox` compiles `proto/clarifai/api/service.proto` and its imports into a descriptor pool.
+//! 1. `proto/clarifai.binpb` is decoded: `proto/clarifai/api/service.proto` and its imports,
+//!    compiled once when they are vendored (`cargo run -p compile-protos`, which runs `protox`), so
+//!    that no crate depending on this one builds a proto compiler.
 //! 2. `messages` writes the Rust types of every package (what prost-build wrote before, line for
 //!    line), `grpc_client` the `V2Client`, and (feature `mock`) `tonic-prost-build` the server.
-//! 3. The same pool, which keeps the custom method options that prost drops, is walked once to emit
-//!    the per-rpc table (auth type, scopes, streaming kind), the `user_app_id` and `status` accessors,
-//!    the `StatusCode` aliases, and the mock server's dispatch.
+//! 3. The same set as a descriptor pool, which keeps the custom method options that prost drops, is
+//!    walked once to emit the per-rpc table (auth type, scopes, streaming kind), the `user_app_id`
+//!    and `status` accessors, the `StatusCode` aliases, and the mock server's dispatch.
 //!
-//! A missing or broken proto is reported by file and error, and the build stops without a panic.
+//! A missing or undecodable `proto/clarifai.binpb` is reported by path, with the command that
+//! writes it, and the build stops without a panic. (A broken proto is reported by file and line
+//! by `compile-protos`; a test checks that the checked-in file is what the protos compile to.)
 //!
 //! Each step lives in a module of `build/`: `protos` (1, and 2 with `messages`), then one module per
 //! file written into `OUT_DIR`; `names` and `template` are the helpers they share.
@@ -42,7 +46,7 @@ use std::{env, fs, process};
 
 use prost_reflect::MethodDescriptor;
 
-use protos::{ROOT_PROTO, SERVICE};
+use protos::{COMPILE, DESCRIPTORS, SERVICE};
 
 type BuildResult<T> = Result<T, String>;
 
@@ -61,13 +65,14 @@ fn run() -> BuildResult<()> {
     let with_blocking = env::var_os("CARGO_FEATURE_BLOCKING").is_some();
     println!("cargo:rerun-if-changed=build.rs");
 
-    let compiler = protos::compile(&manifest)?;
-    let pool = compiler.descriptor_pool();
-    let service = pool
-        .get_service_by_name(SERVICE)
-        .ok_or_else(|| format!("{ROOT_PROTO} does not define service {SERVICE}"))?;
-    protos::generate(&compiler, &pool, &out_dir, with_server)?;
-    fidelity::write(&compiler, &pool, &out_dir)?;
+    let protos::Protos { bytes, set, pool } = protos::load(&manifest)?;
+    let service = pool.get_service_by_name(SERVICE).ok_or_else(|| {
+        format!(
+            "{DESCRIPTORS} does not define service {SERVICE}; run `{COMPILE}` to write it again"
+        )
+    })?;
+    protos::generate(set, &pool, &out_dir, with_server)?;
+    fidelity::write(&bytes, &pool, &out_dir)?;
 
     let methods: Vec<MethodDescriptor> = service.methods().collect();
     let ext = rpc_table::Extensions::find(&pool)?;

@@ -16,19 +16,13 @@ const MESSAGE_TYPES: &str = r#"
 {rows}]
 "#;
 
-/// The pool as compiled, and a round-trip function per message type, for the fidelity tests
-/// (tests/it/fidelity.rs), which compare both with the official client's descriptors.
-pub fn write(
-    compiler: &protox::Compiler,
-    pool: &DescriptorPool,
-    out_dir: &Path,
-) -> BuildResult<()> {
-    // (encode_file_descriptor_set keeps the extension options, which prost-types would drop.)
-    fs::write(
-        out_dir.join("descriptors.binpb"),
-        compiler.encode_file_descriptor_set(),
-    )
-    .map_err(|e| format!("writing the descriptor set: {e}"))?;
+/// The descriptor set as loaded (`bytes`, proto/clarifai.binpb), and a round-trip function per
+/// message type, for the fidelity tests (tests/it/fidelity.rs), which compare both with the
+/// official client's descriptors.
+pub fn write(bytes: &[u8], pool: &DescriptorPool, out_dir: &Path) -> BuildResult<()> {
+    // (The bytes keep the extension options, which a prost-types round trip would drop.)
+    fs::write(out_dir.join("descriptors.binpb"), bytes)
+        .map_err(|e| format!("writing the descriptor set: {e}"))?;
     write_file(out_dir, "message_types.rs", &message_types(pool))
 }
 

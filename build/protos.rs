@@ -1,66 +1,72 @@
-//! Steps 1 and 2: `protox` compiles the vendored protos, with errors reported by file and line;
-//! then [`crate::messages`] writes the messages, [`crate::grpc_client`] the client and (feature
+//! Steps 1 and 2: the descriptor set compiled from the vendored protos (`proto/clarifai.binpb`,
+//! written by `cargo run -p compile-protos` when they are vendored) is decoded; then
+//! [`crate::messages`] writes the messages, [`crate::grpc_client`] the client and (feature
 //! `mock`) tonic-prost-build the server.
 
-use std::fmt::Write as _;
 use std::fs;
+use std::io::ErrorKind;
 use std::path::Path;
 
+use prost_reflect::prost::Message as _;
+use prost_reflect::prost_types::FileDescriptorSet;
 use prost_reflect::DescriptorPool;
 
 use crate::{BuildResult, messages, write_file};
 
-/// The file compiled; everything else comes in through its imports.
-pub const ROOT_PROTO: &str = "proto/clarifai/api/service.proto";
+/// The compiled protos, relative to the crate root: `proto/clarifai/api/service.proto` and its
+/// imports, with source info and the custom options, as `tools/compile-protos` writes them.
+pub const DESCRIPTORS: &str = "proto/clarifai.binpb";
+/// The command that writes [`DESCRIPTORS`], for the errors that ask to run it.
+pub const COMPILE: &str = "cargo run -p compile-protos";
 /// The service every rpc belongs to.
 pub const SERVICE: &str = "clarifai.api.V2";
 
-/// Compiles [`ROOT_PROTO`] and its imports, and tells cargo to watch every file read, so that
-/// fixing or restoring a proto reruns this script.
-pub fn compile(manifest: &Path) -> BuildResult<protox::Compiler> {
-    let root = manifest.join(ROOT_PROTO);
-    if !root.is_file() {
-        // Watch the path so that restoring the file reruns this script.
-        println!("cargo:rerun-if-changed={}", root.display());
-        return Err(format!(
-            "{} is missing; run scripts/update-protos to vendor the Clarifai protos",
-            root.display()
-        ));
-    }
+/// The vendored protos as compiled, in the three forms the build needs.
+pub struct Protos {
+    /// The encoded `FileDescriptorSet`, as read from [`DESCRIPTORS`].
+    pub bytes: Vec<u8>,
+    /// The same set decoded by prost, for `prost-build` (which drops the custom options).
+    pub set: FileDescriptorSet,
+    /// The same set as a descriptor pool, which keeps the custom options such as `cl_auth_type`.
+    pub pool: DescriptorPool,
+}
 
-    // Clarifai's files import each other as "proto/clarifai/...", relative to the crate root, and
-    // import google/api/*.proto, which live in proto/. google/protobuf/* come with protox.
-    let mut compiler = protox::Compiler::new([manifest.to_path_buf(), manifest.join("proto")])
-        .map_err(|e| format!("setting up the proto compiler: {e}"))?;
-    compiler.include_imports(true).include_source_info(true);
-    let opened = compiler.open_file(ROOT_PROTO).map(|_| ());
-    // Watch every file that was read, even when compiling failed, so that a fix reruns this script.
-    for file in compiler.files() {
-        if let Some(path) = file.path() {
-            println!("cargo:rerun-if-changed={}", path.display());
-        }
-    }
-    if let Err(e) = opened {
-        println!(
-            "cargo:rerun-if-changed={}",
-            manifest.join("proto").display()
-        );
-        return Err(describe_protox_error(&e, manifest));
-    }
-    Ok(compiler)
+/// Reads and decodes [`DESCRIPTORS`], and tells cargo to watch it, so that regenerating it reruns
+/// this script. A missing or undecodable file is an error naming it (the protos themselves are
+/// not read here: `tools/compile-protos` compiles them, and a test checks the file is current).
+pub fn load(manifest: &Path) -> BuildResult<Protos> {
+    let path = manifest.join(DESCRIPTORS);
+    // Watched even when missing, so that restoring it reruns this script.
+    println!("cargo:rerun-if-changed={}", path.display());
+    let bytes = fs::read(&path).map_err(|e| match e.kind() {
+        ErrorKind::NotFound => format!(
+            "{} is missing; run `{COMPILE}` to compile the vendored protos into it \
+             (or scripts/update-protos to vendor them again)",
+            path.display()
+        ),
+        _ => format!("reading {}: {e}", path.display()),
+    })?;
+    let undecodable = |e: &dyn std::fmt::Display| {
+        format!(
+            "{} is not a valid FileDescriptorSet ({e}); run `{COMPILE}` to write it again",
+            path.display()
+        )
+    };
+    let set = FileDescriptorSet::decode(bytes.as_slice()).map_err(|e| undecodable(&e))?;
+    let pool = DescriptorPool::decode(bytes.as_slice()).map_err(|e| undecodable(&e))?;
+    Ok(Protos { bytes, set, pool })
 }
 
 /// Writes the messages (see [`crate::messages`]) with the client (see [`crate::grpc_client`])
 /// and, `with_server`, the mock server into `out_dir`.
 pub fn generate(
-    compiler: &protox::Compiler,
+    mut set: FileDescriptorSet,
     pool: &DescriptorPool,
     out_dir: &Path,
     with_server: bool,
 ) -> BuildResult<()> {
     // google.api only carries the http options, so it generates no Rust. google.protobuf stays in
     // the set (its messages are looked through) and maps to prost-types.
-    let mut set = compiler.file_descriptor_set();
     set.file.retain(|f| f.package() != "google.api");
     messages::clean_comments(&mut set);
     let boxed = messages::boxed_fields(pool);
@@ -69,33 +75,4 @@ pub fn generate(
         write_file(out_dir, &name, &text)?;
     }
     Ok(())
-}
-
-/// protox's error names the file; a parse or check error also has a span, turned into a line.
-fn describe_protox_error(e: &protox::Error, manifest: &Path) -> String {
-    use miette::Diagnostic;
-    let mut text = e.to_string();
-    let Some(file) = e.file() else { return text };
-    let _ = write!(text, " (in {file}");
-    let offset = e
-        .labels()
-        .and_then(|mut labels| labels.next())
-        .map(|l| l.offset());
-    let source = [manifest.join(file), manifest.join("proto").join(file)]
-        .into_iter()
-        .find_map(|p| fs::read_to_string(p).ok());
-    if let (Some(offset), Some(source)) = (offset, source) {
-        let upto = &source.as_bytes()[..offset.min(source.len())];
-        let line = upto.iter().filter(|&&b| b == b'\n').count() + 1;
-        let _ = write!(text, ", line {line}");
-        if let Some(label) = e
-            .labels()
-            .and_then(|mut l| l.next())
-            .and_then(|l| l.label().map(str::to_owned))
-        {
-            let _ = write!(text, ": {label}");
-        }
-    }
-    text.push(')');
-    text
 }

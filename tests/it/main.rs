@@ -2,6 +2,7 @@
 //! MockV2 over a real socket. The shared setup and helpers are in `fixture`.
 
 mod auth;
+mod binpb;
 #[cfg(feature = "blocking")]
 mod blocking;
 mod build_errors;

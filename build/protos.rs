@@ -7,9 +7,9 @@ use std::fs;
 use std::io::ErrorKind;
 use std::path::Path;
 
+use prost_reflect::DescriptorPool;
 use prost_reflect::prost::Message as _;
 use prost_reflect::prost_types::FileDescriptorSet;
-use prost_reflect::DescriptorPool;
 
 use crate::{BuildResult, messages, write_file};
 

@@ -1,20 +1,32 @@
 //! Code generation for clarifai-tonic, in pure Rust (no `protoc`, no C toolchain).
 //!
+//! The messages are not written here: they are clarifai-tonic-types' (`types/`), a crate of its
+//! own that depends only on prost, so that a build compiles them while it compiles tonic. This
+//! script writes what names the client, from the same descriptor set:
+//!
 //! 1. `proto/clarifai.binpb` is decoded: `proto/clarifai/api/service.proto` and its imports,
-//!    compiled once when they are vendored (`cargo run -p compile-protos`, which runs `protox`), so
-//!    that no crate depending on this one builds a proto compiler.
-//! 2. `messages` writes the Rust types of every package (what prost-build wrote before, line for
-//!    line), `grpc_client` the `V2Client`, and (feature `mock`) `tonic-prost-build` the server.
+//!    compiled once when they are vendored (`cargo run -p compile-protos`, which runs `protox`),
+//!    so that no crate depending on this one builds a proto compiler.
+//! 2. The message writer runs as the types crate's does, but only the services it hands over are
+//!    kept (`services`): `grpc_client` writes the `V2Client` and (feature `mock`)
+//!    `tonic-prost-build` the server, in modules that re-export the types crate's messages.
 //! 3. The same set as a descriptor pool, which keeps the custom method options that prost drops, is
 //!    walked once to emit the per-rpc table (auth type, scopes, streaming kind), the `user_app_id`
-//!    and `status` accessors, the `StatusCode` aliases, and the mock server's dispatch.
+//!    and `status` accessors, the named client methods, and the mock server's dispatch.
 //!
 //! A missing or undecodable `proto/clarifai.binpb` is reported by path, with the command that
 //! writes it, and the build stops without a panic. (A broken proto is reported by file and line
 //! by `compile-protos`; a test checks that the checked-in file is what the protos compile to.)
 //!
-//! Each step lives in a module of `build/`: `protos` (1, and 2 with `messages`), then one module per
-//! file written into `OUT_DIR`; `names` and `template` are the helpers they share.
+//! Each step lives in a module: the ones the types crate's build script needs too are in
+//! `types/build/` (`protos`, `messages`, `names`, `template`), the others in `build/`, one per
+//! file written into `OUT_DIR`.
+//!
+//! Two symbolic links make the types package's files this package's too: `build/shared` is
+//! `types/build`, and `proto/clarifai.binpb` is `types/proto/clarifai.binpb`. Paths into `types/`
+//! would do in the workspace, but `cargo package` leaves a nested package's directory out of
+//! this one, while it copies what a link points to: through the links, the published
+//! clarifai-tonic holds the same modules and descriptor set as the published types crate.
 
 #[path = "build/accessors.rs"]
 mod accessors;
@@ -26,19 +38,21 @@ mod client_methods;
 mod fidelity;
 #[path = "build/grpc_client.rs"]
 mod grpc_client;
-#[path = "build/messages.rs"]
+// Only the service hand-over is used here: the messages are the types crate's.
+#[allow(dead_code)]
+#[path = "build/shared/messages.rs"]
 mod messages;
 #[path = "build/mock_dispatch.rs"]
 mod mock_dispatch;
-#[path = "build/names.rs"]
+#[path = "build/shared/names.rs"]
 mod names;
-#[path = "build/protos.rs"]
+#[path = "build/shared/protos.rs"]
 mod protos;
 #[path = "build/rpc_table.rs"]
 mod rpc_table;
-#[path = "build/setters.rs"]
-mod setters;
-#[path = "build/template.rs"]
+#[path = "build/services.rs"]
+mod services;
+#[path = "build/shared/template.rs"]
 mod template;
 
 use std::path::{Path, PathBuf};
@@ -46,9 +60,15 @@ use std::{env, fs, process};
 
 use prost_reflect::MethodDescriptor;
 
-use protos::{COMPILE, DESCRIPTORS, SERVICE};
+use protos::COMPILE;
 
 type BuildResult<T> = Result<T, String>;
+
+/// The compiled protos, relative to this package's root: a symbolic link to the types package's
+/// `types/proto/clarifai.binpb` (see the module docs).
+const DESCRIPTORS: &str = "proto/clarifai.binpb";
+/// The service every rpc belongs to.
+const SERVICE: &str = "clarifai.api.V2";
 
 fn main() {
     if let Err(message) = run() {
@@ -65,13 +85,16 @@ fn run() -> BuildResult<()> {
     let with_blocking = env::var_os("CARGO_FEATURE_BLOCKING").is_some();
     println!("cargo:rerun-if-changed=build.rs");
 
-    let protos::Protos { bytes, set, pool } = protos::load(&manifest)?;
+    let protos::Protos { bytes, set, pool } = protos::load(&manifest, DESCRIPTORS)?;
     let service = pool.get_service_by_name(SERVICE).ok_or_else(|| {
         format!(
             "{DESCRIPTORS} does not define service {SERVICE}; run `{COMPILE}` to write it again"
         )
     })?;
-    protos::generate(set, &pool, &out_dir, with_server)?;
+    // The message text is the types crate's: only the services are kept.
+    let mut services = services::Captured::new(grpc_client::Generator::new(with_server));
+    protos::messages(set, &pool, &mut services)?;
+    write_file(&out_dir, "services.rs", &services.into_file())?;
     fidelity::write(&bytes, &pool, &out_dir)?;
 
     let methods: Vec<MethodDescriptor> = service.methods().collect();
@@ -82,12 +105,6 @@ fn run() -> BuildResult<()> {
         &rpc_table::rpc_table(&methods, &ext)?,
     )?;
     write_file(&out_dir, "scoped.rs", &accessors::scoped_impls(&methods)?)?;
-    write_file(&out_dir, "setters.rs", &setters::setters(&pool))?;
-    write_file(
-        &out_dir,
-        "status_aliases.rs",
-        &accessors::status_aliases(&pool)?,
-    )?;
     write_file(
         &out_dir,
         "client_methods.rs",

@@ -6,10 +6,9 @@ use prost_reflect::{
     DescriptorPool, DynamicMessage, EnumDescriptor, ExtensionDescriptor, MethodDescriptor, Value,
 };
 
-use crate::BuildResult;
+use crate::{BuildResult, SERVICE};
 use crate::accessors::paged_rpcs;
 use crate::names::{escape_ident, first_doc_line, rust_type};
-use crate::protos::SERVICE;
 use crate::template::fill;
 
 /// The whole file: the table, then the markers.

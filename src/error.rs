@@ -61,7 +61,9 @@ pub enum Error {
         reason: String,
     },
 
-    /// A local file (an input to upload or predict on) could not be read.
+    /// A local file (an input to upload or predict on) could not be read. `?` makes one of
+    /// [`api::ReadFileError`](crate::api::ReadFileError), what
+    /// [`Input::from_file`](crate::api::Input::from_file) returns.
     #[error("cannot read {}: {source}", .path.display())]
     ReadFile {
         /// The file.
@@ -837,6 +839,15 @@ impl ClarifaiCode {
     /// Whether this is a credentials or permissions code ([`CodeGroup::Auth`]).
     pub fn is_auth(self) -> bool {
         self.group() == Some(CodeGroup::Auth)
+    }
+}
+
+/// [`Error::ReadFile`], with the same path and I/O error, so that `Input::from_file(path)?` works
+/// in a function that returns [`Error`].
+impl From<crate::api::ReadFileError> for Error {
+    fn from(e: crate::api::ReadFileError) -> Self {
+        let (path, source) = e.into_parts();
+        Error::ReadFile { path, source }
     }
 }
 

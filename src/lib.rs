@@ -276,6 +276,9 @@ pub use futures_util::StreamExt;
 pub use futures_util::TryStreamExt;
 /// Streams to send on a client or bidi stream (`stream::iter(..)`), from `futures-util`.
 pub use futures_util::stream;
+/// The crate of the API types, which [`api`] and [`auth`] re-export: for code that names the
+/// types without the client (a crate of shared models, say), at the version this one uses.
+pub use clarifai_tonic_types;
 pub use prost;
 pub use prost_types;
 pub use tonic;
@@ -287,17 +290,23 @@ pub use tonic;
     rustdoc::invalid_html_tags,
     rustdoc::bare_urls,
     rustdoc::broken_intra_doc_links,
-    rustdoc::invalid_rust_codeblocks
+    rustdoc::invalid_rust_codeblocks,
+    // The types crate's tree is re-exported whole, so that `crate::generated::..` names every
+    // message; the generated code names only some of it.
+    unused_imports
 )]
 mod generated {
-    include!(concat!(env!("OUT_DIR"), "/mod.rs"));
+    // The types crate's module tree, with the `V2Client` (and, feature `mock`, the server) in
+    // the module of their package.
+    include!(concat!(env!("OUT_DIR"), "/services.rs"));
 }
 
 pub mod api;
 /// The `clarifai.auth` packages: scopes ([`auth::scope::S`]) and auth types
 /// ([`auth::types::AuthType`]) named in the per-rpc table.
 pub mod auth {
-    pub use crate::generated::clarifai::auth::*;
+    #[doc(inline)]
+    pub use clarifai_tonic_types::auth::*;
 }
 mod accessors;
 #[cfg(feature = "blocking")]

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Broken inputs must stop the build with a message naming the file, not a panic:
 # - a broken or missing proto fails `cargo run -p compile-protos` (which compiles the protos into
-#   proto/clarifai.binpb) with the file, and the line of a syntax error;
-# - a missing, corrupt or truncated proto/clarifai.binpb fails the library's build (build.rs only
-#   decodes that file) with its path and the command that writes it.
+#   types/proto/clarifai.binpb) with the file, and the line of a syntax error;
+# - a missing, corrupt or truncated types/proto/clarifai.binpb fails the library's build (the
+#   build scripts of clarifai-tonic-types and clarifai-tonic only decode that file, which
+#   clarifai-tonic reads through the link proto/clarifai.binpb) with its path and the command
+#   that writes it.
 # Works on a damaged copy of the crate; shares the target dir so deps are reused.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,10 +35,14 @@ check() { # name, build|tool, expected substring...
 fresh() {
   rm -rf "$work/crate"
   mkdir -p "$work/crate"
-  (cd "$root" && git ls-files -z build.rs build Cargo.toml Cargo.lock src proto benches examples tools | xargs -0 cp --parents -t "$work/crate")
+  # -P: the links (proto/clarifai.binpb, build/shared) stay links into the copy's types/.
+  (cd "$root" && git ls-files -z build.rs build Cargo.toml Cargo.lock src proto types benches examples tools | xargs -0 cp -P --parents -t "$work/crate")
 }
 
-binpb=proto/clarifai.binpb
+binpb=types/proto/clarifai.binpb
+# Either build script may stop first: the types crate's names types/proto/clarifai.binpb, and
+# clarifai-tonic's its link proto/clarifai.binpb; both paths end in this.
+named=proto/clarifai.binpb
 
 # The protos, compiled by the tool.
 fresh
@@ -54,19 +60,19 @@ check "missing root" tool "service.proto is missing" "scripts/update-protos"
 # The compiled descriptor set, decoded by build.rs.
 fresh
 rm "$work/crate/$binpb"
-check "missing binpb" build "$binpb is missing" "cargo run -p compile-protos"
+check "missing binpb" build "$named is missing" "cargo run -p compile-protos"
 
 fresh
 head -c 100000 "$root/$binpb" > "$work/crate/$binpb"
-check "truncated binpb" build "$binpb is not a valid FileDescriptorSet" "cargo run -p compile-protos"
+check "truncated binpb" build "$named is not a valid FileDescriptorSet" "cargo run -p compile-protos"
 
 fresh
 printf 'not a descriptor set\n' > "$work/crate/$binpb"
-check "corrupt binpb" build "$binpb is not a valid FileDescriptorSet" "cargo run -p compile-protos"
+check "corrupt binpb" build "$named is not a valid FileDescriptorSet" "cargo run -p compile-protos"
 
 fresh
 : > "$work/crate/$binpb"
-check "empty binpb" build "$binpb does not define service clarifai.api.V2" "cargo run -p compile-protos"
+check "empty binpb" build "$named does not define" "cargo run -p compile-protos"
 
 if [ $fail -ne 0 ]; then exit 1; fi
 echo "build error checks: $passed passed"

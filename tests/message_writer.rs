@@ -1,4 +1,4 @@
-//! The build script's message writer (build/messages.rs) against prost-build, which it replaced:
+//! The build scripts' message writer (types/build/messages.rs) against prost-build, which it replaced:
 //! on the vendored Clarifai protos, and on a set of harder cases
 //! (tests/fixtures/message_writer/*.proto), both writers run on the same descriptors with the same
 //! settings, and their files must agree line for line.
@@ -8,10 +8,10 @@
 //! message's nested types, which are our own sentences. Services are compared through what each
 //! writer hands to its service generator, recorded in the same form.
 
-#[path = "../build/messages.rs"]
+#[path = "../types/build/messages.rs"]
 mod messages;
 #[allow(dead_code)]
-#[path = "../build/names.rs"]
+#[path = "../types/build/names.rs"]
 mod names;
 
 use std::collections::BTreeSet;
@@ -33,7 +33,7 @@ static COMPILED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/descriptors.b
 fn the_clarifai_protos_come_out_as_prost_build_writes_them() {
     let mut set = FileDescriptorSet::decode(COMPILED).expect("the compiled descriptor set");
     let pool = DescriptorPool::decode(COMPILED).expect("the compiled descriptor pool");
-    // As build/protos.rs prepares them.
+    // As types/build/protos.rs prepares them.
     set.file.retain(|f| f.package() != "google.api");
     messages::clean_comments(&mut set);
     let boxed = messages::boxed_fields(&pool);

@@ -128,9 +128,9 @@ impl Comments {
 }
 
 /// One service, with what a service writer needs of it. (Some fields are read only by the mock
-/// server's writer.)
+/// server's writer, and none by the types crate's, which writes no services.)
 #[derive(Debug, Clone)]
-#[cfg_attr(not(feature = "mock"), allow(dead_code))]
+#[allow(dead_code)]
 pub struct Service {
     /// The Rust name (UpperCamel).
     pub name: String,
@@ -146,9 +146,9 @@ pub struct Service {
     pub options: ServiceOptions,
 }
 
-/// One rpc of a [`Service`].
+/// One rpc of a [`Service`]. (As for [`Service`], not every writer reads every field.)
 #[derive(Debug, Clone)]
-#[cfg_attr(not(feature = "mock"), allow(dead_code))]
+#[allow(dead_code)]
 pub struct Method {
     /// The Rust name (snake_case).
     pub name: String,
@@ -286,7 +286,7 @@ pub fn is_boxed(field: &prost_reflect::FieldDescriptor) -> bool {
 }
 
 /// A package's module path: its parts in snake_case (empty for no package).
-fn module_of(package: &str) -> Vec<String> {
+pub fn module_of(package: &str) -> Vec<String> {
     package
         .split('.')
         .filter(|p| !p.is_empty())

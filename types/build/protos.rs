@@ -1,0 +1,72 @@
+//! The descriptor set compiled from the vendored protos (`types/proto/clarifai.binpb`, written by
+//! `cargo run -p compile-protos` when they are vendored), decoded, and the messages written from
+//! it by [`crate::messages`]. Shared by both build scripts: clarifai-tonic-types keeps the
+//! messages, clarifai-tonic only the services its writer is handed.
+
+use std::fs;
+use std::io::ErrorKind;
+use std::path::Path;
+
+use prost_reflect::DescriptorPool;
+use prost_reflect::prost::Message as _;
+use prost_reflect::prost_types::FileDescriptorSet;
+
+use crate::BuildResult;
+use crate::messages::{self, ServiceWriter};
+
+/// The command that writes the descriptor set, for the errors that ask to run it.
+pub const COMPILE: &str = "cargo run -p compile-protos";
+
+/// The vendored protos as compiled, in the three forms the builds need.
+pub struct Protos {
+    /// The encoded `FileDescriptorSet`, as read from the file (for clarifai-tonic's fidelity
+    /// tests; the types crate's build has no use for it).
+    #[allow(dead_code)]
+    pub bytes: Vec<u8>,
+    /// The same set decoded by prost, for the message writer (which reads no custom options).
+    pub set: FileDescriptorSet,
+    /// The same set as a descriptor pool, which keeps the custom options such as `cl_auth_type`.
+    pub pool: DescriptorPool,
+}
+
+/// Reads and decodes the descriptor set at `relative` (to the package root `manifest`), and tells
+/// cargo to watch it, so that regenerating it reruns the script. A missing or undecodable file is
+/// an error naming it (the protos themselves are not read here: `tools/compile-protos` compiles
+/// them, and a test checks the file is current).
+pub fn load(manifest: &Path, relative: &str) -> BuildResult<Protos> {
+    let path = manifest.join(relative);
+    // Watched even when missing, so that restoring it reruns this script.
+    println!("cargo:rerun-if-changed={}", path.display());
+    let bytes = fs::read(&path).map_err(|e| match e.kind() {
+        ErrorKind::NotFound => format!(
+            "{} is missing; run `{COMPILE}` to compile the vendored protos into it \
+             (or scripts/update-protos to vendor them again)",
+            path.display()
+        ),
+        _ => format!("reading {}: {e}", path.display()),
+    })?;
+    let undecodable = |e: &dyn std::fmt::Display| {
+        format!(
+            "{} is not a valid FileDescriptorSet ({e}); run `{COMPILE}` to write it again",
+            path.display()
+        )
+    };
+    let set = FileDescriptorSet::decode(bytes.as_slice()).map_err(|e| undecodable(&e))?;
+    let pool = DescriptorPool::decode(bytes.as_slice()).map_err(|e| undecodable(&e))?;
+    Ok(Protos { bytes, set, pool })
+}
+
+/// The messages of every package (see [`crate::messages`]), as (file name, text), `mod.rs` last,
+/// with `services` handed each service as it comes.
+pub fn messages(
+    mut set: FileDescriptorSet,
+    pool: &DescriptorPool,
+    services: &mut dyn ServiceWriter,
+) -> BuildResult<Vec<(String, String)>> {
+    // google.api only carries the http options, so it generates no Rust. google.protobuf stays in
+    // the set (its messages are looked through) and maps to prost-types.
+    set.file.retain(|f| f.package() != "google.api");
+    messages::clean_comments(&mut set);
+    let boxed = messages::boxed_fields(pool);
+    messages::write_all(&set, &boxed, services)
+}

@@ -6,10 +6,10 @@ use prost_reflect::{
     DescriptorPool, DynamicMessage, EnumDescriptor, ExtensionDescriptor, MethodDescriptor, Value,
 };
 
-use crate::{BuildResult, SERVICE};
 use crate::accessors::paged_rpcs;
 use crate::names::{escape_ident, first_doc_line, rust_type};
 use crate::template::fill;
+use crate::{BuildResult, SERVICE};
 
 /// The whole file: the table, then the markers.
 const RPC_TABLE: &str = r#"

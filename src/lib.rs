@@ -270,15 +270,15 @@
 
 #![warn(missing_docs)]
 
+/// The crate of the API types, which [`api`] and [`auth`] re-export: for code that names the
+/// types without the client (a crate of shared models, say), at the version this one uses.
+pub use clarifai_tonic_types;
 /// What reads a [`ResponseStream`]: `next()`, `map`, ... (from `futures-util`).
 pub use futures_util::StreamExt;
 /// What gathers a [`ResponseStream`]: `try_collect()`, `try_next()`, ... (from `futures-util`).
 pub use futures_util::TryStreamExt;
 /// Streams to send on a client or bidi stream (`stream::iter(..)`), from `futures-util`.
 pub use futures_util::stream;
-/// The crate of the API types, which [`api`] and [`auth`] re-export: for code that names the
-/// types without the client (a crate of shared models, say), at the version this one uses.
-pub use clarifai_tonic_types;
 pub use prost;
 pub use prost_types;
 pub use tonic;

@@ -142,6 +142,46 @@ fn status_code_aliases_exist() {
     assert_eq!(StatusCode::Success as i32, 10000);
 }
 
+/// The types are clarifai-tonic-types', re-exported: the same types under both paths, and
+/// `Input::from_file`'s own error becomes `Error::ReadFile` through `?`, fields and text intact.
+#[test]
+fn the_types_crate_is_re_exported_and_its_file_error_converts() {
+    let input: clarifai_tonic::clarifai_tonic_types::api::Input = api::Input::from_text("x");
+    assert_eq!(input.text().map(|t| t.raw.as_str()), Some("x"));
+
+    let dir = std::env::temp_dir().join(format!("clarifai-tonic-from-file-{}", std::process::id()));
+    let missing = dir.join("no-such-photo.jpg");
+    let direct = api::Input::from_file(&missing).unwrap_err();
+    assert_eq!(direct.path(), missing.as_path());
+    let text = direct.to_string();
+
+    fn load(path: &std::path::Path) -> Result<api::Input, clarifai_tonic::Error> {
+        Ok(api::Input::from_file(path)?)
+    }
+    match load(&missing) {
+        Err(e @ clarifai_tonic::Error::ReadFile { .. }) => {
+            assert_eq!(e.to_string(), text);
+            let clarifai_tonic::Error::ReadFile { path, source } = e else {
+                unreachable!()
+            };
+            assert_eq!(path, missing);
+            assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
+        }
+        other => panic!("expected Error::ReadFile, got {other:?}"),
+    }
+
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let file = dir.join("a train (1).txt");
+    std::fs::write(&file, "a train at a station").expect("a temporary file");
+    let read = load(&file).expect("a readable file");
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(read.id, "a-train--1-");
+    assert_eq!(
+        read.text().map(|t| t.raw.as_str()),
+        Some("a train at a station")
+    );
+}
+
 #[test]
 fn messages_stay_small_enough_for_debug_stacks() {
     use std::mem::size_of;

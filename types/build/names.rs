@@ -11,7 +11,9 @@ pub fn clarifai_messages(pool: &DescriptorPool) -> impl Iterator<Item = MessageD
         .filter(|m| !m.package_name().starts_with("google.") && !m.is_map_entry())
 }
 
-/// The Rust path of a message, as prost names it, from inside the crate.
+/// The Rust path of a message, as prost names it, from inside the crate. Both crates keep the
+/// module tree at `crate::generated`: clarifai-tonic-types writes it, and clarifai-tonic's
+/// re-exports it with the services added (see its `build/services.rs`).
 pub fn rust_type(message: &MessageDescriptor) -> String {
     let package = message.package_name();
     let mut path = String::from("crate::generated");

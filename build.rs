@@ -67,6 +67,8 @@ type BuildResult<T> = Result<T, String>;
 /// The compiled protos, relative to this package's root: a symbolic link to the types package's
 /// `types/proto/clarifai.binpb` (see the module docs).
 const DESCRIPTORS: &str = "proto/clarifai.binpb";
+/// Where [`DESCRIPTORS`] leads in the repository.
+const LINKED: &str = "types/proto/clarifai.binpb";
 /// The service every rpc belongs to.
 const SERVICE: &str = "clarifai.api.V2";
 
@@ -85,11 +87,14 @@ fn run() -> BuildResult<()> {
     let with_blocking = env::var_os("CARGO_FEATURE_BLOCKING").is_some();
     println!("cargo:rerun-if-changed=build.rs");
 
-    let protos::Protos { bytes, set, pool } = protos::load(&manifest, DESCRIPTORS)?;
+    // In the repository the file is a link, and the error says where it leads.
+    let through_link = |e: String| format!("{e} ({DESCRIPTORS} links to {LINKED})");
+    let protos::Protos { bytes, set, pool } =
+        protos::load(&manifest, DESCRIPTORS).map_err(through_link)?;
     let service = pool.get_service_by_name(SERVICE).ok_or_else(|| {
-        format!(
+        through_link(format!(
             "{DESCRIPTORS} does not define service {SERVICE}; run `{COMPILE}` to write it again"
-        )
+        ))
     })?;
     // The message text is the types crate's: only the services are kept.
     let mut services = services::Captured::new(grpc_client::Generator::new(with_server));

@@ -4,9 +4,9 @@
 //! own that depends only on prost, so that a build compiles them while it compiles tonic. This
 //! script writes what names the client, from the same descriptor set:
 //!
-//! 1. `proto/clarifai.binpb` is decoded: `proto/clarifai/api/service.proto` and its imports,
-//!    compiled once when they are vendored (`cargo run -p compile-protos`, which runs `protox`),
-//!    so that no crate depending on this one builds a proto compiler.
+//! 1. The descriptor set is decoded (`codegen/clarifai.binpb`: `proto/clarifai/api/service.proto`
+//!    and its imports, compiled once when they are vendored by `cargo run -p compile-protos`,
+//!    which runs `protox`), so that no crate depending on this one builds a proto compiler.
 //! 2. The message writer runs as the types crate's does, but only the services it hands over are
 //!    kept (`services`): `grpc_client` writes the `V2Client` and (feature `mock`)
 //!    `tonic-prost-build` the server, in modules that re-export the types crate's messages.
@@ -14,19 +14,13 @@
 //!    walked once to emit the per-rpc table (auth type, scopes, streaming kind), the `user_app_id`
 //!    and `status` accessors, the named client methods, and the mock server's dispatch.
 //!
-//! A missing or undecodable `proto/clarifai.binpb` is reported by path, with the command that
-//! writes it, and the build stops without a panic. (A broken proto is reported by file and line
-//! by `compile-protos`; a test checks that the checked-in file is what the protos compile to.)
+//! A missing or undecodable descriptor set is reported by path, with the command that writes it,
+//! and the build stops without a panic. (A broken proto is reported by file and line by
+//! `compile-protos`; a test checks that the checked-in file is what the protos compile to.)
 //!
-//! Each step lives in a module: the ones the types crate's build script needs too are in
-//! `types/build/` (`protos`, `messages`, `names`, `template`), the others in `build/`, one per
-//! file written into `OUT_DIR`.
-//!
-//! Two symbolic links make the types package's files this package's too: `build/shared` is
-//! `types/build`, and `proto/clarifai.binpb` is `types/proto/clarifai.binpb`. Paths into `types/`
-//! would do in the workspace, but `cargo package` leaves a nested package's directory out of
-//! this one, while it copies what a link points to: through the links, the published
-//! clarifai-tonic holds the same modules and descriptor set as the published types crate.
+//! What the types crate's build script needs too (`protos`, `messages`, `names`, `template`) is
+//! in clarifai-tonic-codegen (`codegen/`), a build-dependency of both, compiled once; the other
+//! steps are modules of `build/`, one per file written into `OUT_DIR`.
 
 #[path = "build/accessors.rs"]
 mod accessors;
@@ -38,37 +32,22 @@ mod client_methods;
 mod fidelity;
 #[path = "build/grpc_client.rs"]
 mod grpc_client;
-// Only the service hand-over is used here: the messages are the types crate's.
-#[allow(dead_code)]
-#[path = "build/shared/messages.rs"]
-mod messages;
 #[path = "build/mock_dispatch.rs"]
 mod mock_dispatch;
-#[path = "build/shared/names.rs"]
-mod names;
-#[path = "build/shared/protos.rs"]
-mod protos;
 #[path = "build/rpc_table.rs"]
 mod rpc_table;
 #[path = "build/services.rs"]
 mod services;
-#[path = "build/shared/template.rs"]
-mod template;
 
-use std::path::{Path, PathBuf};
-use std::{env, fs, process};
+use clarifai_tonic_codegen::{BuildResult, messages, names, protos, template, write_file};
+
+use std::path::PathBuf;
+use std::{env, process};
 
 use prost_reflect::MethodDescriptor;
 
 use protos::COMPILE;
 
-type BuildResult<T> = Result<T, String>;
-
-/// The compiled protos, relative to this package's root: a symbolic link to the types package's
-/// `types/proto/clarifai.binpb` (see the module docs).
-const DESCRIPTORS: &str = "proto/clarifai.binpb";
-/// Where [`DESCRIPTORS`] leads in the repository.
-const LINKED: &str = "types/proto/clarifai.binpb";
 /// The service every rpc belongs to.
 const SERVICE: &str = "clarifai.api.V2";
 
@@ -81,20 +60,17 @@ fn main() {
 
 /// Every step in order; the first error stops the build.
 fn run() -> BuildResult<()> {
-    let manifest = PathBuf::from(env_var("CARGO_MANIFEST_DIR")?);
     let out_dir = PathBuf::from(env_var("OUT_DIR")?);
     let with_server = env::var_os("CARGO_FEATURE_MOCK").is_some();
     let with_blocking = env::var_os("CARGO_FEATURE_BLOCKING").is_some();
     println!("cargo:rerun-if-changed=build.rs");
 
-    // In the repository the file is a link, and the error says where it leads.
-    let through_link = |e: String| format!("{e} ({DESCRIPTORS} links to {LINKED})");
-    let protos::Protos { bytes, set, pool } =
-        protos::load(&manifest, DESCRIPTORS).map_err(through_link)?;
+    let protos::Protos { bytes, set, pool } = protos::load()?;
     let service = pool.get_service_by_name(SERVICE).ok_or_else(|| {
-        through_link(format!(
-            "{DESCRIPTORS} does not define service {SERVICE}; run `{COMPILE}` to write it again"
-        ))
+        format!(
+            "{} does not define service {SERVICE}; run `{COMPILE}` to write it again",
+            protos::descriptors_path().display()
+        )
     })?;
     // The message text is the types crate's: only the services are kept.
     let mut services = services::Captured::new(grpc_client::Generator::new(with_server));
@@ -135,10 +111,4 @@ fn run() -> BuildResult<()> {
 /// A variable cargo sets for build scripts; missing, it is an error rather than a panic.
 fn env_var(name: &str) -> BuildResult<String> {
     env::var(name).map_err(|_| format!("cargo did not set {name}"))
-}
-
-/// Writes one generated file into `out_dir`, naming it in the error.
-fn write_file(out_dir: &Path, name: &str, text: &str) -> BuildResult<()> {
-    let path = out_dir.join(name);
-    fs::write(&path, text).map_err(|e| format!("writing {}: {e}", path.display()))
 }

@@ -1,6 +1,6 @@
 //! `scoped.rs`: the accessors the client uses on every request and response type
 //! (`user_app_id`, `status`, paging). (The `StatusCode` names prost drops are the types crate's:
-//! `types/build/status_aliases.rs`.)
+//! `codegen/src/status_aliases.rs`.)
 
 use std::collections::BTreeMap;
 

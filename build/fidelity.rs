@@ -16,7 +16,7 @@ const MESSAGE_TYPES: &str = r#"
 {rows}]
 "#;
 
-/// The descriptor set as loaded (`bytes`, types/proto/clarifai.binpb), and a round-trip function per
+/// The descriptor set as loaded (`bytes`, codegen/clarifai.binpb), and a round-trip function per
 /// message type, for the fidelity tests (tests/it/fidelity.rs), which compare both with the
 /// official client's descriptors.
 pub fn write(bytes: &[u8], pool: &DescriptorPool, out_dir: &Path) -> BuildResult<()> {

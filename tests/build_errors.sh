@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Broken inputs must stop the build with a message naming the file, not a panic:
 # - a broken or missing proto fails `cargo run -p compile-protos` (which compiles the protos into
-#   types/proto/clarifai.binpb) with the file, and the line of a syntax error;
-# - a missing, corrupt or truncated types/proto/clarifai.binpb fails the library's build (the
-#   build scripts of clarifai-tonic-types and clarifai-tonic only decode that file, which
-#   clarifai-tonic reads through the link proto/clarifai.binpb) with its path and the command
-#   that writes it.
-# Works on a damaged copy of the crate; shares the target dir so deps are reused.
+#   codegen/clarifai.binpb) with the file, and the line of a syntax error;
+# - a missing, corrupt or truncated codegen/clarifai.binpb fails the library's build (the
+#   build scripts of clarifai-tonic-types and clarifai-tonic only decode that file, through
+#   clarifai-tonic-codegen) with its path and the command that writes it.
+# Works on a damaged copy of the crate, in a target dir of its own (see `target` below).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-target=${CARGO_TARGET_DIR:-$root/target}
+# A target dir of its own (kept between runs, so only the first run builds the dependencies):
+# cargo names a path package's units by its path inside the workspace, so the damaged copy's
+# units would overwrite the workspace's own in a shared target dir, and clarifai-tonic-codegen
+# records where its descriptor set is.
+target=${CARGO_TARGET_DIR:-$root/target}/build-errors
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail=0
@@ -35,14 +38,12 @@ check() { # name, build|tool, expected substring...
 fresh() {
   rm -rf "$work/crate"
   mkdir -p "$work/crate"
-  # -P: the links (proto/clarifai.binpb, build/shared) stay links into the copy's types/.
-  (cd "$root" && git ls-files -z build.rs build Cargo.toml Cargo.lock src proto types benches examples tools | xargs -0 cp -P --parents -t "$work/crate")
+  (cd "$root" && git ls-files -z build.rs build Cargo.toml Cargo.lock src proto types codegen benches examples tools | xargs -0 cp --parents -t "$work/crate")
 }
 
-binpb=types/proto/clarifai.binpb
-# Either build script may stop first: the types crate's names types/proto/clarifai.binpb, and
-# clarifai-tonic's its link proto/clarifai.binpb; both paths end in this.
-named=proto/clarifai.binpb
+binpb=codegen/clarifai.binpb
+# Either build script may stop first; both name the file.
+named=codegen/clarifai.binpb
 
 # The protos, compiled by the tool.
 fresh

@@ -1,4 +1,5 @@
-//! The build scripts' message writer (types/build/messages.rs) against prost-build, which it replaced:
+//! The build scripts' message writer (clarifai-tonic-codegen's `messages`) against prost-build,
+//! which it replaced:
 //! on the vendored Clarifai protos, and on a set of harder cases
 //! (tests/fixtures/message_writer/*.proto), both writers run on the same descriptors with the same
 //! settings, and their files must agree line for line.
@@ -8,23 +9,15 @@
 //! message's nested types, which are our own sentences. Services are compared through what each
 //! writer hands to its service generator, recorded in the same form.
 
-#[path = "../types/build/messages.rs"]
-mod messages;
-#[allow(dead_code)]
-#[path = "../types/build/names.rs"]
-mod names;
-
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::{fs, process};
 
+use clarifai_tonic_codegen::messages;
 use prost_reflect::DescriptorPool;
 use prost_reflect::prost::Message as _;
 use prost_reflect::prost_types::FileDescriptorSet;
-
-/// What the build script's modules return.
-type BuildResult<T> = Result<T, String>;
 
 /// The descriptor set the build script compiled (see build/fidelity.rs).
 static COMPILED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/descriptors.binpb"));
@@ -33,7 +26,7 @@ static COMPILED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/descriptors.b
 fn the_clarifai_protos_come_out_as_prost_build_writes_them() {
     let mut set = FileDescriptorSet::decode(COMPILED).expect("the compiled descriptor set");
     let pool = DescriptorPool::decode(COMPILED).expect("the compiled descriptor pool");
-    // As types/build/protos.rs prepares them.
+    // As codegen/src/protos.rs prepares them.
     set.file.retain(|f| f.package() != "google.api");
     messages::clean_comments(&mut set);
     let boxed = messages::boxed_fields(&pool);

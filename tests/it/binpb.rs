@@ -1,4 +1,4 @@
-//! `types/proto/clarifai.binpb`, the descriptor set both build scripts decode, is what the vendored protos
+//! `codegen/clarifai.binpb`, the descriptor set both build scripts decode, is what the vendored protos
 //! compile to (`tools/compile-protos`): a proto edited or vendored without rewriting the file
 //! fails here, with the command that rewrites it.
 

@@ -1,6 +1,6 @@
 //! `tests/build_errors.sh` as part of `cargo test`: a missing or broken proto stops
 //! `cargo run -p compile-protos` with a message naming the file (and line), and a missing or
-//! corrupt `types/proto/clarifai.binpb` stops the build with a message naming it, never a panic. The
+//! corrupt `codegen/clarifai.binpb` stops the build with a message naming it, never a panic. The
 //! script runs the tool three times and builds the library four times on a damaged copy of the
 //! crate, in this build's target directory (whose dependencies this `cargo test` has built).
 

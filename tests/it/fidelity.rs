@@ -15,7 +15,7 @@ use prost_reflect::{
     MethodDescriptor, ReflectMessage as _, Value,
 };
 
-/// The descriptors build.rs loaded from proto/clarifai.binpb (what the protos compile to).
+/// The descriptors build.rs loaded from codegen/clarifai.binpb (what the protos compile to).
 static OURS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/descriptors.binpb"));
 
 /// Decodes `bytes` as `T` (the generated prost type) and encodes it again.

@@ -8,7 +8,7 @@ use clarifai_tonic::ClarifaiCode;
 use clarifai_tonic::api::status::StatusCode;
 use prost_reflect::DescriptorPool;
 
-/// The descriptors build.rs loaded from proto/clarifai.binpb (what proto/ compiles to).
+/// The descriptors build.rs loaded from codegen/clarifai.binpb (what proto/ compiles to).
 static OURS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/descriptors.binpb"));
 
 /// `INPUT_DOWNLOAD_FAILED` -> `InputDownloadFailed`, as prost names variants.

@@ -1,5 +1,5 @@
 //! Compiles clarifai-tonic's vendored protos into the binary `FileDescriptorSet` that its build
-//! scripts decode, `types/proto/clarifai.binpb` (inside the clarifai-tonic-types package, so that
+//! scripts decode, `codegen/clarifai.binpb` (inside the clarifai-tonic-types package, so that
 //! both the published types crate and clarifai-tonic, whose package holds `types/`, can read it).
 //!
 //! The protos change only when they are vendored (`scripts/update-protos`), so they are compiled
@@ -20,7 +20,7 @@ use miette::Diagnostic as _;
 pub const ROOT_PROTO: &str = "proto/clarifai/api/service.proto";
 
 /// Where the compiled descriptor set is written, relative to the repository root.
-pub const OUTPUT: &str = "types/proto/clarifai.binpb";
+pub const OUTPUT: &str = "codegen/clarifai.binpb";
 
 /// The command that rewrites [`OUTPUT`], for messages that ask to run it.
 pub const COMMAND: &str = "cargo run -p compile-protos";

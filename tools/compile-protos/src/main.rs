@@ -1,5 +1,5 @@
 //! `cargo run -p compile-protos [-- --check]`: compiles clarifai-tonic's vendored protos into
-//! `types/proto/clarifai.binpb` (see the library's docs), or with `--check` only checks that the file
+//! `codegen/clarifai.binpb` (see the library's docs), or with `--check` only checks that the file
 //! is up to date. Exits with 1 on a broken proto or a stale file, 2 on a bad argument.
 
 use std::path::Path;

@@ -135,7 +135,7 @@ fn claim(names: &mut BTreeMap<String, String>, name: &str, variant: &str) -> Bui
         Some(taken) if taken == variant => Ok(false),
         Some(taken) => Err(format!(
             "StatusCode names clash: `{name}` would be both `{taken}` and `{variant}`; \
-             types/build/status_aliases.rs must choose"
+             codegen/src/status_aliases.rs must choose"
         )),
     }
 }

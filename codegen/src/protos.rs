@@ -1,11 +1,11 @@
-//! The descriptor set compiled from the vendored protos (`types/proto/clarifai.binpb`, written by
-//! `cargo run -p compile-protos` when they are vendored), decoded, and the messages written from
+//! The descriptor set compiled from the vendored protos (`clarifai.binpb` in this package, written
+//! by `cargo run -p compile-protos` when they are vendored), decoded, and the messages written from
 //! it by [`crate::messages`]. Shared by both build scripts: clarifai-tonic-types keeps the
 //! messages, clarifai-tonic only the services its writer is handed.
 
 use std::fs;
 use std::io::ErrorKind;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use prost_reflect::DescriptorPool;
 use prost_reflect::prost::Message as _;
@@ -20,8 +20,7 @@ pub const COMPILE: &str = "cargo run -p compile-protos";
 /// The vendored protos as compiled, in the three forms the builds need.
 pub struct Protos {
     /// The encoded `FileDescriptorSet`, as read from the file (for clarifai-tonic's fidelity
-    /// tests; the types crate's build has no use for it).
-    #[allow(dead_code)]
+    /// tests).
     pub bytes: Vec<u8>,
     /// The same set decoded by prost, for the message writer (which reads no custom options).
     pub set: FileDescriptorSet,
@@ -29,13 +28,19 @@ pub struct Protos {
     pub pool: DescriptorPool,
 }
 
-/// Reads and decodes the descriptor set at `relative` (to the package root `manifest`), and tells
-/// cargo to watch it, so that regenerating it reruns the script. A missing or undecodable file is
-/// an error naming it (the protos themselves are not read here: `tools/compile-protos` compiles
+/// Where the descriptor set is: `clarifai.binpb` in this package's directory (written by
+/// `cargo run -p compile-protos`).
+pub fn descriptors_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("clarifai.binpb")
+}
+
+/// Reads and decodes the descriptor set (see [`descriptors_path`]), and tells cargo to watch it,
+/// so that regenerating it reruns the calling build script. A missing or undecodable file is an
+/// error naming it (the protos themselves are not read here: `tools/compile-protos` compiles
 /// them, and a test checks the file is current).
-pub fn load(manifest: &Path, relative: &str) -> BuildResult<Protos> {
-    let path = manifest.join(relative);
-    // Watched even when missing, so that restoring it reruns this script.
+pub fn load() -> BuildResult<Protos> {
+    let path = descriptors_path();
+    // Watched even when missing, so that restoring it reruns the script.
     println!("cargo:rerun-if-changed={}", path.display());
     let bytes = fs::read(&path).map_err(|e| match e.kind() {
         ErrorKind::NotFound => format!(

@@ -130,7 +130,6 @@ impl Comments {
 /// One service, with what a service writer needs of it. (Some fields are read only by the mock
 /// server's writer, and none by the types crate's, which writes no services.)
 #[derive(Debug, Clone)]
-#[allow(dead_code)]
 pub struct Service {
     /// The Rust name (UpperCamel).
     pub name: String,
@@ -148,7 +147,6 @@ pub struct Service {
 
 /// One rpc of a [`Service`]. (As for [`Service`], not every writer reads every field.)
 #[derive(Debug, Clone)]
-#[allow(dead_code)]
 pub struct Method {
     /// The Rust name (snake_case).
     pub name: String,
@@ -273,7 +271,7 @@ pub fn boxed_fields(pool: &DescriptorPool) -> BTreeSet<String> {
 }
 
 /// Whether a field is stored as `Option<Box<T>>` (see [`boxed_fields`]): a singular message
-/// field, except the well-known types and [`NEVER_BOXED`].
+/// field, except the well-known types, `UserAppIDSet` and the response `Status`.
 pub fn is_boxed(field: &prost_reflect::FieldDescriptor) -> bool {
     let Kind::Message(target) = field.kind() else {
         return false;

@@ -59,8 +59,12 @@ pub fn check(repo_root: &Path) -> Result<(), String> {
     let path = repo_root.join(OUTPUT);
     let stale = match fs::read(&path) {
         Ok(current) if current == compiled => return Ok(()),
-        Ok(_) => "does not hold what the protos in proto/ compile to",
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => "is missing",
+        Ok(current) => format!(
+            "({} bytes) does not hold what the protos in proto/ compile to ({} bytes)",
+            current.len(),
+            compiled.len()
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => "is missing".to_owned(),
         Err(e) => return Err(format!("reading {}: {e}", path.display())),
     };
     Err(format!(

@@ -7,9 +7,10 @@
 //! 1. The descriptor set is decoded (`codegen/clarifai.binpb`: `proto/clarifai/api/service.proto`
 //!    and its imports, compiled once when they are vendored by `cargo run -p compile-protos`,
 //!    which runs `protox`), so that no crate depending on this one builds a proto compiler.
-//! 2. The message writer runs as the types crate's does, but only the services it hands over are
-//!    kept (`services`): `grpc_client` writes the `V2Client` and (feature `mock`)
-//!    `tonic-prost-build` the server, in modules that re-export the types crate's messages.
+//! 2. The message writer hands over the services, without writing the messages (the types crate
+//!    writes those), and `services` keeps what is written for them: `grpc_client` writes the
+//!    `V2Client` and (feature `mock`) `tonic-prost-build` the server, in modules that re-export
+//!    the types crate's messages.
 //! 3. The same set as a descriptor pool, which keeps the custom method options that prost drops, is
 //!    walked once to emit the per-rpc table (auth type, scopes, streaming kind), the `user_app_id`
 //!    and `status` accessors, the named client methods, and the mock server's dispatch.
@@ -72,9 +73,9 @@ fn run() -> BuildResult<()> {
             protos::descriptors_path().display()
         )
     })?;
-    // The message text is the types crate's: only the services are kept.
+    // The messages are the types crate's: only the services are written here.
     let mut services = services::Captured::new(grpc_client::Generator::new(with_server));
-    protos::messages(set, &pool, &mut services)?;
+    protos::services(set, &mut services)?;
     write_file(&out_dir, "services.rs", &services.into_file())?;
     fidelity::write(&bytes, &pool, &out_dir)?;
 

@@ -7,7 +7,7 @@ use prost_reflect::{
 };
 
 use crate::accessors::paged_rpcs;
-use crate::names::{escape_ident, first_doc_line, rust_type};
+use crate::names::{first_doc_line, rust_type, snake};
 use crate::template::fill;
 use crate::{BuildResult, SERVICE};
 
@@ -193,10 +193,7 @@ pub fn rpc_table(methods: &[MethodDescriptor], ext: &Extensions) -> BuildResult<
                 &[
                     ("name", name),
                     ("item", &rust_type(item)),
-                    (
-                        "field",
-                        &escape_ident(&heck::ToSnakeCase::to_snake_case(field.as_str())),
-                    ),
+                    ("field", &snake(field.as_str())),
                 ],
             ));
         }

@@ -1,8 +1,8 @@
 //! `services.rs`: the `V2Client` (see [`crate::grpc_client`]) and, feature `mock`, the server,
 //! in the module tree of the types crate's messages.
 //!
-//! The messages are clarifai-tonic-types'; the same message writer runs here only to hand the
-//! services to [`crate::grpc_client::Generator`], and its text is dropped. What the generator
+//! The messages are clarifai-tonic-types'; here the message writer only hands the services to
+//! [`crate::grpc_client::Generator`] (`protos::services`), without writing the messages. What the generator
 //! writes is kept per package, and each package becomes a module that re-exports the types
 //! crate's module of that package before the service code, so that its `super::Request` paths
 //! name the types crate's messages.

@@ -25,7 +25,6 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use heck::{ToSnakeCase, ToUpperCamelCase};
 use prost_reflect::prost_types::field_descriptor_proto::{Label, Type};
 use prost_reflect::prost_types::source_code_info::Location;
 use prost_reflect::prost_types::{
@@ -35,7 +34,7 @@ use prost_reflect::prost_types::{
 use prost_reflect::{DescriptorPool, Kind};
 
 use crate::BuildResult;
-use crate::names::{clarifai_messages, clean_comment, fence_code};
+use crate::names::{camel, clarifai_messages, clean_comment, fence_code, rust_ident, snake};
 
 /// The first line of every file written here.
 pub const HEADER: &str =
@@ -216,6 +215,28 @@ pub fn write_all(
         .collect();
     files.push(("mod.rs".to_owned(), module_tree(modules.keys())));
     Ok(files)
+}
+
+/// Hands every service in `set` to `services`, as [`write_all`] does, without writing the
+/// messages: for a build script that writes the services beside messages written elsewhere.
+/// What `services` writes into the buffers it is given is dropped.
+pub fn write_services(
+    set: &FileDescriptorSet,
+    services: &mut dyn ServiceWriter,
+) -> BuildResult<()> {
+    let no_boxes = BTreeSet::new();
+    let context = Context::new(set, &no_boxes);
+    let mut packages: Vec<&str> = Vec::new();
+    for file in &set.file {
+        if !file.service.is_empty() && !packages.contains(&file.package()) {
+            packages.push(file.package());
+        }
+        FileWriter::new(&context, file, &mut String::new())?.write_services(file, services);
+    }
+    for package in packages {
+        services.package_done(package, &mut String::new());
+    }
+    Ok(())
 }
 
 /// Takes the noise out of every comment before it becomes docs (see [`clean_comment`]), and
@@ -547,11 +568,18 @@ impl<'c, 'b> FileWriter<'c, 'b> {
         })
     }
 
+    /// The file's messages and enums, then its services.
     fn write(
         mut self,
         file: &'c FileDescriptorProto,
         services: &mut dyn ServiceWriter,
     ) -> BuildResult<()> {
+        self.write_types(file)?;
+        self.write_services(file, services);
+        Ok(())
+    }
+
+    fn write_types(&mut self, file: &'c FileDescriptorProto) -> BuildResult<()> {
         self.path.push(4);
         for (i, message) in file.message_type.iter().enumerate() {
             self.path.push(i as i32);
@@ -567,7 +595,11 @@ impl<'c, 'b> FileWriter<'c, 'b> {
             self.path.pop();
         }
         self.path.pop();
+        Ok(())
+    }
 
+    /// Hands each service of the file to `services`, then tells it the file is done.
+    fn write_services(&mut self, file: &FileDescriptorProto, services: &mut dyn ServiceWriter) {
         self.path.push(6);
         for (i, service) in file.service.iter().enumerate() {
             self.path.push(i as i32);
@@ -577,7 +609,6 @@ impl<'c, 'b> FileWriter<'c, 'b> {
         }
         services.file_done(self.buf);
         self.path.pop();
-        Ok(())
     }
 
     fn indent(&mut self) {
@@ -593,10 +624,16 @@ impl<'c, 'b> FileWriter<'c, 'b> {
         self.buf.push('\n');
     }
 
+    /// The comments of the element at the current path.
     fn comments(&self) -> Option<Comments> {
+        self.comments_at(&self.path)
+    }
+
+    /// The comments of the element at `path`.
+    fn comments_at(&self, path: &[i32]) -> Option<Comments> {
         let i = self
             .locations
-            .binary_search_by(|l| l.path.as_slice().cmp(&self.path))
+            .binary_search_by(|l| l.path.as_slice().cmp(path))
             .ok()?;
         Some(Comments::from_location(self.locations[i]))
     }
@@ -1016,12 +1053,7 @@ impl<'c, 'b> FileWriter<'c, 'b> {
             .map(|(i, m)| {
                 let mut at = path.clone();
                 at.push(i as i32);
-                let comments = self
-                    .locations
-                    .binary_search_by(|l| l.path.as_slice().cmp(&at))
-                    .ok()
-                    .map(|j| Comments::from_location(self.locations[j]))
-                    .unwrap_or_default();
+                let comments = self.comments_at(&at).unwrap_or_default();
                 Method {
                     name: snake(m.name()),
                     proto_name: m.name().to_owned(),
@@ -1119,37 +1151,6 @@ impl<'c, 'b> FileWriter<'c, 'b> {
 
 fn is_deprecated(field: &FieldDescriptorProto) -> bool {
     field.options.as_ref().is_some_and(|o| o.deprecated())
-}
-
-/// A name as a Rust identifier: a keyword as a raw identifier, the keywords that have no raw form
-/// with a `_` suffix, and a leading digit after a `_`.
-fn rust_ident(name: String) -> String {
-    const RAW: &[&str] = &[
-        "as", "break", "const", "continue", "else", "enum", "false", "fn", "for", "if", "impl",
-        "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "static",
-        "struct", "trait", "true", "type", "unsafe", "use", "where", "while", "dyn", "abstract",
-        "become", "box", "do", "final", "macro", "override", "priv", "typeof", "unsized",
-        "virtual", "yield", "async", "await", "try", "gen",
-    ];
-    if RAW.contains(&name.as_str()) {
-        format!("r#{name}")
-    } else if ["_", "super", "self", "Self", "extern", "crate"].contains(&name.as_str()) {
-        format!("{name}_")
-    } else if name.starts_with(|c: char| c.is_numeric()) {
-        format!("_{name}")
-    } else {
-        name
-    }
-}
-
-/// A field, module or method name: snake_case, as an identifier.
-fn snake(name: &str) -> String {
-    rust_ident(name.to_snake_case())
-}
-
-/// A type or variant name: UpperCamel, as an identifier.
-fn camel(name: &str) -> String {
-    rust_ident(name.to_upper_camel_case())
 }
 
 /// A value's name without its enum's name in front (`StatusCode::StatusCodeOk` → `Ok`), unless

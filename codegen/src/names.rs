@@ -19,7 +19,7 @@ pub fn rust_type(message: &MessageDescriptor) -> String {
     let mut path = String::from("crate::generated");
     for part in package.split('.').filter(|p| !p.is_empty()) {
         path.push_str("::");
-        path.push_str(&escape_ident(&part.to_snake_case()));
+        path.push_str(&snake(part));
     }
     // Nested messages live in a module named after each enclosing message.
     let relative = message
@@ -31,28 +31,43 @@ pub fn rust_type(message: &MessageDescriptor) -> String {
     for (i, part) in parts.iter().enumerate() {
         path.push_str("::");
         if i + 1 == parts.len() {
-            path.push_str(&part.to_upper_camel_case());
+            path.push_str(&camel(part));
         } else {
-            path.push_str(&escape_ident(&part.to_snake_case()));
+            path.push_str(&snake(part));
         }
     }
     path
 }
 
-/// A proto name as a Rust identifier: a keyword becomes a raw identifier, as prost writes it.
-pub fn escape_ident(name: &str) -> String {
-    const KEYWORDS: &[&str] = &[
-        "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum",
-        "extern", "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move",
-        "mut", "pub", "ref", "return", "self", "static", "struct", "super", "trait", "true",
-        "type", "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final",
-        "gen", "macro", "override", "priv", "try", "typeof", "unsized", "virtual", "yield",
+/// A name as a Rust identifier, as prost writes it: a keyword as a raw identifier, the keywords
+/// that have no raw form with a `_` suffix, and a leading digit after a `_`.
+pub fn rust_ident(name: String) -> String {
+    const RAW: &[&str] = &[
+        "as", "break", "const", "continue", "else", "enum", "false", "fn", "for", "if", "impl",
+        "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "static",
+        "struct", "trait", "true", "type", "unsafe", "use", "where", "while", "dyn", "abstract",
+        "become", "box", "do", "final", "macro", "override", "priv", "typeof", "unsized",
+        "virtual", "yield", "async", "await", "try", "gen",
     ];
-    if KEYWORDS.contains(&name) {
+    if RAW.contains(&name.as_str()) {
         format!("r#{name}")
+    } else if ["_", "super", "self", "Self", "extern", "crate"].contains(&name.as_str()) {
+        format!("{name}_")
+    } else if name.starts_with(|c: char| c.is_numeric()) {
+        format!("_{name}")
     } else {
-        name.to_owned()
+        name
     }
+}
+
+/// A field, module or method name: snake_case, as an identifier.
+pub fn snake(name: &str) -> String {
+    rust_ident(name.to_snake_case())
+}
+
+/// A type or variant name: UpperCamel, as an identifier.
+pub fn camel(name: &str) -> String {
+    rust_ident(name.to_upper_camel_case())
 }
 
 /// The first line of an rpc's proto comment as `": line"` (empty without one), to follow its name

@@ -64,14 +64,26 @@ pub fn load() -> BuildResult<Protos> {
 /// The messages of every package (see [`crate::messages`]), as (file name, text), `mod.rs` last,
 /// with `services` handed each service as it comes.
 pub fn messages(
-    mut set: FileDescriptorSet,
+    set: FileDescriptorSet,
     pool: &DescriptorPool,
     services: &mut dyn ServiceWriter,
 ) -> BuildResult<Vec<(String, String)>> {
-    // google.api only carries the http options, so it generates no Rust. google.protobuf stays in
-    // the set (its messages are looked through) and maps to prost-types.
-    set.file.retain(|f| f.package() != "google.api");
-    messages::clean_comments(&mut set);
+    let set = prepared(set);
     let boxed = messages::boxed_fields(pool);
     messages::write_all(&set, &boxed, services)
+}
+
+/// Every service handed to `services` (see [`messages::write_services`]), the messages not
+/// written: for clarifai-tonic, whose messages are the types crate's.
+pub fn services(set: FileDescriptorSet, services: &mut dyn ServiceWriter) -> BuildResult<()> {
+    messages::write_services(&prepared(set), services)
+}
+
+/// The set as both writers take it: google.api dropped (it only carries the http options, so it
+/// generates no Rust; google.protobuf stays, its messages are looked through and map to
+/// prost-types), and the comments cleaned.
+fn prepared(mut set: FileDescriptorSet) -> FileDescriptorSet {
+    set.file.retain(|f| f.package() != "google.api");
+    messages::clean_comments(&mut set);
+    set
 }

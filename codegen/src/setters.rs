@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use prost_reflect::{DescriptorPool, Kind};
 
 use crate::messages::is_boxed;
-use crate::names::{clarifai_messages, escape_ident, rust_type};
+use crate::names::{clarifai_messages, rust_type, snake};
 
 /// One message's setters; `{setters}` is one `SETTER` per field.
 const IMPL: &str = r#"
@@ -89,7 +89,7 @@ pub fn setters(pool: &DescriptorPool) -> String {
                             },
                         ),
                         ("name", name),
-                        ("ident", &escape_ident(name)),
+                        ("ident", &snake(name)),
                         ("target", &target_path),
                         (
                             "value",

@@ -205,6 +205,11 @@ pub enum Error {
     /// The server answered with gRPC OK, but Clarifai's in-band status is not SUCCESS.
     #[error("{0}")]
     Clarifai(Box<ClarifaiError>),
+
+    /// A model method call refused before anything was sent (an unknown method, a missing,
+    /// unknown or wrong-typed argument, ...), or an answer that does not fit its signature.
+    #[error("{0}")]
+    Method(Box<crate::methods::MethodError>),
 }
 
 fn code_name(code: tonic::Code) -> String {

@@ -332,6 +332,8 @@ pub use client::{
 };
 pub use credentials::{CredentialKind, CredentialProvider, Credentials, RotatingCredentials};
 pub use error::{ClarifaiCode, ClarifaiError, CodeGroup, Error, TransportFault};
+pub use handles::methods;
+pub use handles::methods::Value;
 pub use handles::{
     AppHandle, IntoInputs, MAX_BATCH, ModelHandle, Upload, UploadProgress, UploadSummary, Uploader,
     WorkflowHandle,

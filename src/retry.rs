@@ -107,6 +107,12 @@ impl RetryPolicy {
         }
     }
 
+    /// This policy without the in-band `codes` (which a caller retries its own way).
+    pub(crate) fn without_clarifai_codes(mut self, codes: &[i32]) -> Self {
+        self.clarifai_codes.retain(|c| !codes.contains(c));
+        self
+    }
+
     /// How many times a call the server may have received is tried in all (at least 1).
     /// Transparent re-sends of requests that never reached it do not count.
     pub fn max_attempts(mut self, attempts: u32) -> Self {

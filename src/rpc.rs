@@ -19,6 +19,7 @@
 //! ```
 
 use crate::accessors::{ClarifaiResponse, UserAppScoped};
+use crate::api::status::StatusCode;
 use crate::auth::scope::S;
 pub use crate::auth::types::AuthType;
 
@@ -151,6 +152,46 @@ pub fn find(name: &str) -> Option<&'static RpcInfo> {
     RPCS.binary_search_by(|info| info.name.cmp(name))
         .ok()
         .map(|i| &RPCS[i])
+}
+
+/// The non-SUCCESS in-band codes that a stream of `rpc` uses to report progress rather than
+/// failure: they come through the stream as items, where any other non-SUCCESS code ends it
+/// with an error.
+///
+/// - `PostModelVersionsUpload`: UPLOAD_IN_PROGRESS while the upload goes on, then
+///   MODEL_BUILDING once it is in and the image is being built (the SDK's model upload waits for
+///   exactly that answer).
+/// - `ProcessRunnerItems`: the runner protocol's control codes, RUNNER_NEEDS_RETRY,
+///   RUNNER_STREAM_START, RUNNER_STREAM_END, RUNNER_ITEM_CANCELLED and
+///   RUNNER_SPECIAL_HANDLING_NOT_COMPLETE. The other RUNNER_* codes (does not exist, permission
+///   denied, invalid argument or request, processing failed) are failures.
+///
+/// ```
+/// use clarifai_tonic::{api::status::StatusCode, rpc};
+/// assert!(rpc::progress_codes("PostModelVersionsUpload").contains(&StatusCode::UploadInProgress));
+/// assert!(rpc::progress_codes("StreamModelOutputs").is_empty());
+/// ```
+pub fn progress_codes(rpc: &str) -> &'static [StatusCode] {
+    const UPLOAD: &[StatusCode] = &[StatusCode::UploadInProgress, StatusCode::ModelBuilding];
+    const RUNNER: &[StatusCode] = &[
+        StatusCode::RunnerNeedsRetry,
+        StatusCode::RunnerStreamStart,
+        StatusCode::RunnerStreamEnd,
+        StatusCode::RunnerItemCancelled,
+        StatusCode::RunnerSpecialHandlingNotComplete,
+    ];
+    match rpc.strip_prefix("/clarifai.api.V2/").unwrap_or(rpc) {
+        "PostModelVersionsUpload" => UPLOAD,
+        "ProcessRunnerItems" => RUNNER,
+        _ => &[],
+    }
+}
+
+/// Whether a stream of `rpc` may rightly stay silent for long: a runner's `ProcessRunnerItems`
+/// waits for work as long as there is none, so the client's stream idle timeout does not apply
+/// to it.
+pub fn waits_for_work(rpc: &str) -> bool {
+    rpc.strip_prefix("/clarifai.api.V2/").unwrap_or(rpc) == "ProcessRunnerItems"
 }
 
 include!(concat!(env!("OUT_DIR"), "/rpc_table.rs"));

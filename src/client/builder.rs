@@ -370,6 +370,7 @@ impl ClientBuilder {
             source,
             Config {
                 timeout,
+                timeout_set: self.timeout.is_some(),
                 timeout_header: timeout.map(grpc_timeout_value),
                 stream_idle: self
                     .stream_idle

@@ -360,7 +360,9 @@ impl ClarifaiClient {
         let call = self.prepare::<R>(request)?;
         let (first, rest) = self.server_streaming_bytes(call).await?;
         let first = first
-            .map(|bytes| decode_checked::<R::Response>(rpc, bytes))
+            .map(|bytes| {
+                decode_checked_with::<R::Response>(rpc, bytes, crate::rpc::progress_codes(rpc))
+            })
             .transpose()?;
         let head = futures_util::stream::iter(first.map(Ok));
         Ok(Box::pin(head.chain(checked(
@@ -553,6 +555,18 @@ pub(super) fn decode_checked<T>(rpc: &'static str, bytes: Bytes) -> Result<T, Er
 where
     T: prost::Message + Default + ClarifaiResponse + Send + Sync + 'static,
 {
+    decode_checked_with(rpc, bytes, &[])
+}
+
+/// [`decode_checked`], letting through the non-SUCCESS codes that are `progress` for this rpc.
+pub(super) fn decode_checked_with<T>(
+    rpc: &'static str,
+    bytes: Bytes,
+    progress: &[StatusCode],
+) -> Result<T, Error>
+where
+    T: prost::Message + Default + ClarifaiResponse + Send + Sync + 'static,
+{
     let response = T::decode(bytes).map_err(|e| {
         Error::from_status(
             rpc,
@@ -560,7 +574,10 @@ where
         )
     })?;
     match response.status() {
-        Some(status) if status.code != StatusCode::Success as i32 => {
+        Some(status)
+            if status.code != StatusCode::Success as i32
+                && !progress.iter().any(|&c| c as i32 == status.code) =>
+        {
             let status = status.clone();
             Err(Error::Clarifai(Box::new(crate::ClarifaiError::new(
                 rpc, status, response,
@@ -575,7 +592,9 @@ where
 }
 
 /// A response stream with each item decoded and checked; a failure ends it, and so does a wait
-/// for the next item longer than `idle` ([`Error::StreamIdle`]).
+/// for the next item longer than `idle` ([`Error::StreamIdle`]). The rpc's progress codes
+/// ([`crate::rpc::progress_codes`]) come through as items, and a stream whose silence is normal
+/// ([`crate::rpc::waits_for_work`]) has no idle limit.
 pub(super) fn checked<T>(
     rpc: &'static str,
     stream: tonic::Streaming<Bytes>,
@@ -585,6 +604,8 @@ where
     T: prost::Message + Default + ClarifaiResponse + Send + Sync + 'static,
 {
     // The state is the stream while it may go on: after an error item, nothing more is read.
+    let progress = crate::rpc::progress_codes(rpc);
+    let idle = idle.filter(|_| !crate::rpc::waits_for_work(rpc));
     futures_util::stream::unfold(Some(stream), move |state| async move {
         let mut stream = state?;
         let next = match idle {
@@ -596,7 +617,7 @@ where
         };
         match next {
             Ok(Some(bytes)) => {
-                let item = decode_checked(rpc, bytes);
+                let item = decode_checked_with(rpc, bytes, progress);
                 let rest = item.is_ok().then_some(stream);
                 Some((item, rest))
             }

@@ -91,6 +91,8 @@ pub struct ClarifaiClient {
 #[derive(Clone)]
 struct Config {
     timeout: Option<Duration>,
+    /// Whether the caller chose `timeout` (a deadline a model's warm-up must keep to).
+    timeout_set: bool,
     /// `timeout` as a `grpc-timeout` value, formatted once.
     timeout_header: Option<HeaderValue>,
     /// The longest wait between a stream's messages.
@@ -246,6 +248,21 @@ impl ClarifaiClient {
     }
 
     /// The wait before retry number `attempt` under the client's policy.
+    /// The client's default deadline, when the caller set it (`Some(None)`: no deadline).
+    pub(crate) fn explicit_timeout(&self) -> Option<Option<Duration>> {
+        self.config.timeout_set.then_some(self.config.timeout)
+    }
+
+    /// The client's deadline per call.
+    pub(crate) fn default_timeout(&self) -> Option<Duration> {
+        self.config.timeout
+    }
+
+    /// The client's retry policy.
+    pub(crate) fn retry_policy(&self) -> &RetryPolicy {
+        &self.config.retry
+    }
+
     pub(crate) fn retry_delay(&self, attempt: u32) -> Duration {
         self.config.retry.delay(attempt)
     }

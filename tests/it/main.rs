@@ -17,6 +17,7 @@ mod generated;
 mod gzip;
 mod handles;
 mod limits;
+mod methods_sdk;
 mod paginate;
 mod proxy;
 mod retry;

@@ -7,7 +7,7 @@ use futures_core::Stream;
 use futures_util::StreamExt;
 
 use super::discovery::method_metadata;
-use super::serialize::{Mismatch, decode_output as decode_fields, encode};
+use super::serialize::{Mismatch, decode_output as decode_fields, encode_part};
 use super::signature::python_signature;
 use super::{MethodError, MethodKind, Value};
 use crate::api::{self, MethodSignature, ModelTypeField};
@@ -94,11 +94,7 @@ fn encode_args(
             }
             continue;
         };
-        let mut part = api::Part {
-            id: field.name.clone(),
-            ..Default::default()
-        };
-        encode(field, value, part.data.get_or_insert_default(), &field.name).map_err(
+        let part = encode_part(field, value, field.name.clone(), &field.name).map_err(
             |Mismatch {
                  path,
                  expected,

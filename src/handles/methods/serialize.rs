@@ -52,13 +52,15 @@ fn inline_list(field: &ModelTypeField) -> bool {
     )
 }
 
-/// Writes `value` into `data` as `field` declares it.
+/// Writes `value` into `data` as `field` declares it. Gives whether anything was written: an
+/// empty list, tuple or set of named fields writes nothing, and the SDK then leaves the part's
+/// `data` unset (where an empty string, say, sets it).
 pub(crate) fn encode(
     field: &ModelTypeField,
     value: Value,
     data: &mut api::Data,
     path: &str,
-) -> Result<(), Mismatch> {
+) -> Result<bool, Mismatch> {
     use serde_json::Value as J;
     let given = value.type_name();
     let wrong = |field: &ModelTypeField| mismatch(field, path, given);
@@ -128,16 +130,16 @@ pub(crate) fn encode(
                 return Err(wrong(field));
             };
             let items = list_items(value).map_err(|given| mismatch(field, path, given))?;
+            let wrote = !items.is_empty();
             for (i, item) in items.into_iter().enumerate() {
                 let path = format!("{path}[{i}]");
                 if inline_list(inner) {
                     encode(inner, item, data, &path)?;
                 } else {
-                    let mut part = api::Part::default();
-                    encode(inner, item, part.data.get_or_insert_default(), &path)?;
-                    data.parts.push(part);
+                    data.parts.push(encode_part(inner, item, String::new(), &path)?);
                 }
             }
+            return Ok(wrote);
         }
         (DataType::Tuple, value) => {
             let items = list_items(value).map_err(|given| mismatch(field, path, given))?;
@@ -148,15 +150,12 @@ pub(crate) fn encode(
                     format!("a tuple of {} items", items.len()),
                 ));
             }
+            let wrote = !items.is_empty();
             for (i, (inner, item)) in field.type_args.iter().zip(items).enumerate() {
-                let mut part = api::Part {
-                    id: i.to_string(),
-                    ..Default::default()
-                };
                 let path = format!("{path}[{i}]");
-                encode(inner, item, part.data.get_or_insert_default(), &path)?;
-                data.parts.push(part);
+                data.parts.push(encode_part(inner, item, i.to_string(), &path)?);
             }
+            return Ok(wrote);
         }
         (DataType::NamedFields, value) => {
             let mut fields = named_items(value).map_err(|given| mismatch(field, path, given))?;
@@ -166,12 +165,7 @@ pub(crate) fn encode(
                     return Err(mismatch(inner, &path, "nothing (the field is missing)"));
                 };
                 let (_, item) = fields.swap_remove(at);
-                let mut part = api::Part {
-                    id: inner.name.clone(),
-                    ..Default::default()
-                };
-                encode(inner, item, part.data.get_or_insert_default(), &path)?;
-                data.parts.push(part);
+                data.parts.push(encode_part(inner, item, inner.name.clone(), &path)?);
             }
             if let Some((extra, _)) = fields.first() {
                 return Err(mismatch(
@@ -180,10 +174,26 @@ pub(crate) fn encode(
                     format!("NamedFields with a field {extra:?} the signature lacks"),
                 ));
             }
+            return Ok(!field.type_args.is_empty());
         }
         _ => return Err(wrong(field)),
     }
-    Ok(())
+    Ok(true)
+}
+
+/// `value` as a part of id `id`, its `data` unset when nothing was written.
+pub(crate) fn encode_part(
+    field: &ModelTypeField,
+    value: Value,
+    id: String,
+    path: &str,
+) -> Result<api::Part, Mismatch> {
+    let mut data = api::Data::default();
+    let wrote = encode(field, value, &mut data, path)?;
+    Ok(api::Part {
+        data: wrote.then(|| Box::new(data)),
+        id,
+    })
 }
 
 /// The SDK's `Concept.to_proto`: id, name and value only, the id made from the name when none

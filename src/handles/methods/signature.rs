@@ -108,7 +108,8 @@ fn python_default(field: &ModelTypeField) -> Option<String> {
                 false => "False".into(),
             },
             DataType::Str => text.to_owned(),
-            DataType::Bytes => format!("b{}", py_str(text)),
+            // The SDK prints `b` before Python's repr of the text's UTF-8 bytes (itself `b'..'`).
+        DataType::Bytes => format!("b{}", py_bytes(text.as_bytes())),
             DataType::JsonData | DataType::List | DataType::Tuple | DataType::NamedFields => {
                 serde_json::from_str::<serde_json::Value>(text)
                     .map_or_else(|_| quoted(), |j| py_repr(&j))
@@ -172,6 +173,31 @@ fn py_str(s: &str) -> String {
         }
     }
     out.push(quote);
+    out
+}
+
+/// Python's `repr` of a `bytes`.
+fn py_bytes(bytes: &[u8]) -> String {
+    let quote = if bytes.contains(&b'\'') && !bytes.contains(&b'"') { b'"' } else { b'\'' };
+    let mut out = String::from("b");
+    out.push(quote as char);
+    for &b in bytes {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            b if b == quote => {
+                out.push('\\');
+                out.push(b as char);
+            }
+            0x20..=0x7e => out.push(b as char),
+            b => {
+                let _ = write!(out, "\\x{b:02x}");
+            }
+        }
+    }
+    out.push(quote as char);
     out
 }
 

@@ -16,6 +16,7 @@ mod generated;
 #[cfg(feature = "gzip")]
 mod gzip;
 mod handles;
+mod interop;
 mod limits;
 mod methods_sdk;
 mod paginate;

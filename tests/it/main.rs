@@ -18,6 +18,7 @@ mod gzip;
 mod handles;
 mod interop;
 mod limits;
+mod methods;
 mod methods_sdk;
 mod paginate;
 mod proxy;

@@ -201,6 +201,7 @@ impl MethodCall {
             }
             .into());
         }
+        self.model.check_target()?;
         let methods = self.model.signatures().await?;
         let Some(method) = methods.iter().find(|m| m.name == self.method) else {
             return Err(MethodError::UnknownMethod {

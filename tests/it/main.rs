@@ -21,6 +21,7 @@ mod limits;
 mod methods;
 mod methods_sdk;
 mod paginate;
+mod progress;
 mod proxy;
 mod retry;
 mod spans;

@@ -429,3 +429,60 @@ fn a_deadline_fires_while_the_call_waits_on_the_calling_thread() {
         started.elapsed()
     );
 }
+
+#[test]
+fn model_methods_block_and_stream_as_iterators() {
+    use clarifai_tonic::Value;
+    let _serial = serial();
+    let served = served(|mock| {
+        crate::methods::serve_signatures(mock, crate::methods::llm());
+        mock.respond::<rpc::PostModelOutputs>(crate::methods::answer("purr"));
+        mock.on_server_stream::<rpc::GenerateModelOutputs, _, _>(|_| {
+            futures_util::stream::iter(["a", "b"].map(|t| Ok(crate::methods::answer(t))))
+        });
+        mock.on_bidi::<rpc::StreamModelOutputs, _, _>(|request| {
+            request.into_inner().map(|request| {
+                let request = request?;
+                let data = request.inputs[0].data.as_ref().unwrap();
+                let chunk = &data.parts[0].data.as_ref().unwrap().string_value;
+                Ok(crate::methods::answer(&format!("{chunk}!")))
+            })
+        });
+    });
+    let client = client(&served.mock);
+    let model = client.model("me/app/llm").unwrap();
+    let names: Vec<String> = model
+        .methods()
+        .unwrap()
+        .into_iter()
+        .map(|m| m.name)
+        .collect();
+    assert_eq!(names, ["predict", "generate", "stream"]);
+    let text = model
+        .method("predict")
+        .arg("prompt", "cat?")
+        .predict()
+        .unwrap();
+    assert_eq!(text, Value::from("purr"));
+    let pieces: Vec<Value> = model
+        .method("generate")
+        .arg("prompt", "x")
+        .generate()
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(pieces, [Value::from("a"), Value::from("b")]);
+    let echoes: Vec<Value> = model
+        .method("stream")
+        .stream("chunks", ["x", "y"])
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(echoes, [Value::from("x!"), Value::from("y!")]);
+    let e = model.method("predict").predict().unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("missing required argument \"prompt\""),
+        "{e}"
+    );
+}

@@ -14,7 +14,9 @@ use std::time::Duration;
 
 use clarifai_tonic::api::{self, model_type_field::DataType};
 use clarifai_tonic::methods::{MethodError, NdArray, python_signature};
-use clarifai_tonic::{ClarifaiClient, Credentials, Error, ModelHandle, TryStreamExt, Value, stream};
+use clarifai_tonic::{
+    ClarifaiClient, Credentials, Error, ModelHandle, TryStreamExt, Value, stream,
+};
 
 /// The SDK's model server on a free port, killed when dropped.
 struct SdkServer {
@@ -56,7 +58,13 @@ fn start(python: &Path) -> SdkServer {
         .expect("a free port")
         .port();
     let mut child = Command::new(python)
-        .args(["-m", "clarifai.runners.server", "--grpc", "--health_check_port", "0"])
+        .args([
+            "-m",
+            "clarifai.runners.server",
+            "--grpc",
+            "--health_check_port",
+            "0",
+        ])
         .arg("--model_path")
         .arg(root().join("tests/interop/echo"))
         .args(["--port", &port.to_string()])
@@ -139,7 +147,10 @@ async fn every_method_of_an_sdk_model_server() {
 async fn discovery(model: &ModelHandle) {
     let methods = model.methods().await.expect("the model lists its methods");
     let names: Vec<&str> = methods.iter().map(|m| m.name.as_str()).collect();
-    for name in ["predict", "scalars", "array", "json", "messages", "concepts", "named", "generate", "stream"] {
+    for name in [
+        "predict", "scalars", "array", "json", "messages", "concepts", "named", "generate",
+        "stream",
+    ] {
         assert!(names.contains(&name), "{name} is missing from {names:?}");
     }
     let predict = methods.iter().find(|m| m.name == "predict").unwrap();
@@ -152,7 +163,12 @@ async fn discovery(model: &ModelHandle) {
 
 async fn scalars(model: &ModelHandle) {
     // Defaults filled by the model; an int given for a float; a bool.
-    let text = model.method("predict").arg("prompt", "hi").predict().await.unwrap();
+    let text = model
+        .method("predict")
+        .arg("prompt", "hi")
+        .predict()
+        .await
+        .unwrap();
     assert_eq!(String::try_from(text).unwrap(), "hi|0.7|16");
     let text = model
         .method("predict")
@@ -177,7 +193,10 @@ async fn scalars(model: &ModelHandle) {
         .unwrap();
     let items = Vec::<Value>::try_from(back).unwrap();
     assert_eq!(String::try_from(items[0].clone()).unwrap(), "é!");
-    assert_eq!(Vec::<u8>::try_from(items[1].clone()).unwrap(), vec![0, 255, b'!']);
+    assert_eq!(
+        Vec::<u8>::try_from(items[1].clone()).unwrap(),
+        vec![0, 255, b'!']
+    );
     assert_eq!(i64::try_from(items[2].clone()).unwrap(), -2);
     assert_eq!(f64::try_from(items[3].clone()).unwrap(), 5.0);
     assert!(bool::try_from(items[4].clone()).unwrap());
@@ -195,10 +214,18 @@ async fn scalars(model: &ModelHandle) {
 
 async fn containers(model: &ModelHandle) {
     let doc = serde_json::json!({"a": 1, "b": [1, "x", null]});
-    let back = model.method("json").arg("doc", doc).predict().await.unwrap();
+    let back = model
+        .method("json")
+        .arg("doc", doc)
+        .predict()
+        .await
+        .unwrap();
     let back = serde_json::Value::try_from(back).unwrap();
     // A Struct holds every number as a double.
-    assert_eq!(back, serde_json::json!({"got": {"a": 1.0, "b": [1.0, "x", null]}, "kind": "dict"}));
+    assert_eq!(
+        back,
+        serde_json::json!({"got": {"a": 1.0, "b": [1.0, "x", null]}, "kind": "dict"})
+    );
     let back = model
         .method("json")
         .arg("doc", serde_json::json!([1, 2]))
@@ -239,26 +266,48 @@ async fn messages(model: &ModelHandle) {
         .method("messages")
         .arg("text", api::Text::raw("hello"))
         .arg("image", image.clone())
-        .arg("audio", api::Audio::url("https://samples.clarifai.com/a.wav"))
-        .arg("video", api::Video::url("https://samples.clarifai.com/v.mp4"))
+        .arg(
+            "audio",
+            api::Audio::url("https://samples.clarifai.com/a.wav"),
+        )
+        .arg(
+            "video",
+            api::Video::url("https://samples.clarifai.com/v.mp4"),
+        )
         .predict()
         .await
         .unwrap();
     let items = Vec::<Value>::try_from(back).unwrap();
     assert_eq!(api::Text::try_from(items[0].clone()).unwrap().raw, "hello!");
     assert_eq!(api::Image::try_from(items[1].clone()).unwrap(), image);
-    assert_eq!(api::Audio::try_from(items[2].clone()).unwrap().url, "https://samples.clarifai.com/a.wav");
-    assert_eq!(api::Video::try_from(items[3].clone()).unwrap().url, "https://samples.clarifai.com/v.mp4");
+    assert_eq!(
+        api::Audio::try_from(items[2].clone()).unwrap().url,
+        "https://samples.clarifai.com/a.wav"
+    );
+    assert_eq!(
+        api::Video::try_from(items[3].clone()).unwrap().url,
+        "https://samples.clarifai.com/v.mp4"
+    );
 
     let concepts = vec![
         api::Concept::new("dog").with_name("dog").with_value(0.8),
         api::Concept::new("cat").with_name("cat").with_value(0.5),
     ];
-    let back = model.method("concepts").arg("concepts", concepts).predict().await.unwrap();
+    let back = model
+        .method("concepts")
+        .arg("concepts", concepts)
+        .predict()
+        .await
+        .unwrap();
     let halved: Vec<api::Concept> = back.into_vec().unwrap();
     assert_eq!(halved.len(), 2);
     assert_eq!((halved[0].id.as_str(), halved[0].value), ("dog", 0.4));
-    let one = model.method("one_concept").arg("concept", "sky").predict().await.unwrap();
+    let one = model
+        .method("one_concept")
+        .arg("concept", "sky")
+        .predict()
+        .await
+        .unwrap();
     let one = api::Concept::try_from(one).unwrap();
     assert_eq!((one.name.as_str(), one.value), ("sky!", 0.25));
 
@@ -267,7 +316,12 @@ async fn messages(model: &ModelHandle) {
         value: 0.5,
         ..Default::default()
     };
-    let back = model.method("regions").arg("regions", vec![region.clone()]).predict().await.unwrap();
+    let back = model
+        .method("regions")
+        .arg("regions", vec![region.clone()])
+        .predict()
+        .await
+        .unwrap();
     // A List[Region] is a list, even of one (the SDK's ListSerializer).
     let regions: Vec<api::Region> = back.into_vec().unwrap();
     assert_eq!(regions, [region]);
@@ -275,7 +329,12 @@ async fn messages(model: &ModelHandle) {
         id: "f1".into(),
         ..Default::default()
     };
-    let back = model.method("frames").arg("frames", vec![frame.clone(), frame]).predict().await.unwrap();
+    let back = model
+        .method("frames")
+        .arg("frames", vec![frame.clone(), frame])
+        .predict()
+        .await
+        .unwrap();
     let frames: Vec<api::Frame> = back.into_vec().unwrap();
     assert_eq!(frames.len(), 2);
 }
@@ -325,18 +384,43 @@ async fn streaming(model: &ModelHandle) {
 }
 
 async fn bad_calls(model: &ModelHandle) {
-    let e = model.method("predict").arg("temperature", 0.1).predict().await.unwrap_err();
-    assert!(matches!(method_error(&e), MethodError::MissingArgument { argument, .. } if argument == "prompt"));
-    assert!(e.to_string().contains("def predict(prompt: str, temperature: float = 0.7"), "{e}");
+    let e = model
+        .method("predict")
+        .arg("temperature", 0.1)
+        .predict()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(method_error(&e), MethodError::MissingArgument { argument, .. } if argument == "prompt")
+    );
+    assert!(
+        e.to_string()
+            .contains("def predict(prompt: str, temperature: float = 0.7"),
+        "{e}"
+    );
 
-    let e = model.method("predict").arg("prompt", "x").arg("temprature", 0.1).predict().await.unwrap_err();
+    let e = model
+        .method("predict")
+        .arg("prompt", "x")
+        .arg("temprature", 0.1)
+        .predict()
+        .await
+        .unwrap_err();
     assert_eq!(
         e.to_string(),
         r#"predict: unknown argument "temprature"; it takes: prompt, temperature, max_tokens, loud"#
     );
 
-    let e = model.method("predict").arg("prompt", 5).predict().await.unwrap_err();
-    assert_eq!(e.to_string(), "predict: argument prompt expects str, got int");
+    let e = model
+        .method("predict")
+        .arg("prompt", 5)
+        .predict()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "predict: argument prompt expects str, got int"
+    );
     let e = model
         .method("lists")
         .arg("words", vec![Value::from("a"), Value::from(2)])
@@ -345,7 +429,10 @@ async fn bad_calls(model: &ModelHandle) {
         .predict()
         .await
         .unwrap_err();
-    assert_eq!(e.to_string(), "lists: argument words[1] expects str, got int");
+    assert_eq!(
+        e.to_string(),
+        "lists: argument words[1] expects str, got int"
+    );
 
     let e = model.method("predcit").predict().await.unwrap_err();
     let MethodError::UnknownMethod { available, .. } = method_error(&e) else {
@@ -353,14 +440,24 @@ async fn bad_calls(model: &ModelHandle) {
     };
     assert!(available.iter().any(|m| m == "predict"), "{available:?}");
 
-    let e = model.method("generate").arg("prompt", "x").predict().await.unwrap_err();
+    let e = model
+        .method("generate")
+        .arg("prompt", "x")
+        .predict()
+        .await
+        .unwrap_err();
     assert_eq!(
         e.to_string(),
         "generate is a generate (UNARY_STREAMING) method: call it with .generate()"
     );
 
     // A method that raises: the model's failure, with the server's whole response.
-    let e = model.method("fail").arg("reason", "on purpose").predict().await.unwrap_err();
+    let e = model
+        .method("fail")
+        .arg("reason", "on purpose")
+        .predict()
+        .await
+        .unwrap_err();
     let failure = e.clarifai().expect("an in-band failure");
     let response: &api::MultiOutputResponse = e.response().expect("the response is kept");
     assert_eq!(failure.status.code, api::status::StatusCode::Failure as i32);

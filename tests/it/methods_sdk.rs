@@ -47,10 +47,28 @@ fn value(tagged: &J) -> Value {
             let shape: Vec<u32> = serde_json::from_value(v["shape"].clone()).unwrap();
             let data = v["data"].as_array().unwrap();
             let array = match v["dtype"].as_str().unwrap() {
-                "float32" => NdArray::new(shape, &data.iter().map(|x| x.as_f64().unwrap() as f32).collect::<Vec<_>>()),
-                "float64" => NdArray::new(shape, &data.iter().map(|x| x.as_f64().unwrap()).collect::<Vec<_>>()),
-                "int64" => NdArray::new(shape, &data.iter().map(|x| x.as_i64().unwrap()).collect::<Vec<_>>()),
-                "uint8" => NdArray::new(shape, &data.iter().map(|x| x.as_u64().unwrap() as u8).collect::<Vec<_>>()),
+                "float32" => NdArray::new(
+                    shape,
+                    &data
+                        .iter()
+                        .map(|x| x.as_f64().unwrap() as f32)
+                        .collect::<Vec<_>>(),
+                ),
+                "float64" => NdArray::new(
+                    shape,
+                    &data.iter().map(|x| x.as_f64().unwrap()).collect::<Vec<_>>(),
+                ),
+                "int64" => NdArray::new(
+                    shape,
+                    &data.iter().map(|x| x.as_i64().unwrap()).collect::<Vec<_>>(),
+                ),
+                "uint8" => NdArray::new(
+                    shape,
+                    &data
+                        .iter()
+                        .map(|x| x.as_u64().unwrap() as u8)
+                        .collect::<Vec<_>>(),
+                ),
                 other => panic!("dtype {other}"),
             };
             Value::NdArray(array.unwrap())
@@ -133,8 +151,8 @@ fn every_return_reads_back_as_the_sdk_sent_it() {
                 data: Some(Box::new(decode(&ret["data_hex"]))),
                 ..Default::default()
             };
-            let got = decode_output(&method, &output)
-                .unwrap_or_else(|e| panic!("{}: {e}", method.name));
+            let got =
+                decode_output(&method, &output).unwrap_or_else(|e| panic!("{}: {e}", method.name));
             assert_eq!(got, value(&ret["value"]), "{}", method.name);
         }
     }

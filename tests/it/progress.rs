@@ -39,14 +39,21 @@ async fn a_model_upload_reports_progress_and_then_its_failure() {
         .map(|code| Ok(upload_answer(code)))
     });
     let items: Vec<_> = client
-        .post_model_versions_upload(stream::iter([api::PostModelVersionsUploadRequest::default()]))
+        .post_model_versions_upload(stream::iter([
+            api::PostModelVersionsUploadRequest::default(),
+        ]))
         .await
         .unwrap()
         .collect()
         .await;
     let codes: Vec<Option<i32>> = items
         .iter()
-        .map(|item| item.as_ref().ok().and_then(|r| r.status.as_ref()).map(|s| s.code))
+        .map(|item| {
+            item.as_ref()
+                .ok()
+                .and_then(|r| r.status.as_ref())
+                .map(|s| s.code)
+        })
         .collect();
     assert_eq!(
         codes[..3],
@@ -58,7 +65,10 @@ async fn a_model_upload_reports_progress_and_then_its_failure() {
     );
     assert_eq!(items.len(), 4, "the failure ends the stream: {items:?}");
     let e = items[3].as_ref().unwrap_err();
-    assert_eq!(e.status_code().and_then(|c| c.known()), Some(StatusCode::ModelUploadingFailed));
+    assert_eq!(
+        e.status_code().and_then(|c| c.known()),
+        Some(StatusCode::ModelUploadingFailed)
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -91,7 +101,10 @@ async fn a_runner_waits_for_work_without_an_idle_limit() {
     assert_eq!(items.len(), 4, "{items:?}");
     assert!(items[..3].iter().all(Result::is_ok), "{items:?}");
     let e = items[3].as_ref().unwrap_err();
-    assert_eq!(e.status_code().and_then(|c| c.known()), Some(StatusCode::RunnerProcessingFailed));
+    assert_eq!(
+        e.status_code().and_then(|c| c.known()),
+        Some(StatusCode::RunnerProcessingFailed)
+    );
 
     // Any other stream is cut by the idle limit.
     mock.on_bidi::<rpc::StreamModelOutputs, _, _>(|_| {
@@ -101,10 +114,15 @@ async fn a_runner_waits_for_work_without_an_idle_limit() {
         })
     });
     let items: Vec<_> = client
-        .stream_model_outputs(stream::iter([api::PostModelOutputsRequest::default()]).chain(stream::pending()))
+        .stream_model_outputs(
+            stream::iter([api::PostModelOutputsRequest::default()]).chain(stream::pending()),
+        )
         .await
         .unwrap()
         .collect()
         .await;
-    assert!(matches!(items[..], [Err(Error::StreamIdle { .. })]), "{items:?}");
+    assert!(
+        matches!(items[..], [Err(Error::StreamIdle { .. })]),
+        "{items:?}"
+    );
 }

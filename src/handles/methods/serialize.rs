@@ -136,7 +136,8 @@ pub(crate) fn encode(
                 if inline_list(inner) {
                     encode(inner, item, data, &path)?;
                 } else {
-                    data.parts.push(encode_part(inner, item, String::new(), &path)?);
+                    data.parts
+                        .push(encode_part(inner, item, String::new(), &path)?);
                 }
             }
             return Ok(wrote);
@@ -153,7 +154,8 @@ pub(crate) fn encode(
             let wrote = !items.is_empty();
             for (i, (inner, item)) in field.type_args.iter().zip(items).enumerate() {
                 let path = format!("{path}[{i}]");
-                data.parts.push(encode_part(inner, item, i.to_string(), &path)?);
+                data.parts
+                    .push(encode_part(inner, item, i.to_string(), &path)?);
             }
             return Ok(wrote);
         }
@@ -165,7 +167,8 @@ pub(crate) fn encode(
                     return Err(mismatch(inner, &path, "nothing (the field is missing)"));
                 };
                 let (_, item) = fields.swap_remove(at);
-                data.parts.push(encode_part(inner, item, inner.name.clone(), &path)?);
+                data.parts
+                    .push(encode_part(inner, item, inner.name.clone(), &path)?);
             }
             if let Some((extra, _)) = fields.first() {
                 return Err(mismatch(

@@ -109,7 +109,7 @@ fn python_default(field: &ModelTypeField) -> Option<String> {
             },
             DataType::Str => text.to_owned(),
             // The SDK prints `b` before Python's repr of the text's UTF-8 bytes (itself `b'..'`).
-        DataType::Bytes => format!("b{}", py_bytes(text.as_bytes())),
+            DataType::Bytes => format!("b{}", py_bytes(text.as_bytes())),
             DataType::JsonData | DataType::List | DataType::Tuple | DataType::NamedFields => {
                 serde_json::from_str::<serde_json::Value>(text)
                     .map_or_else(|_| quoted(), |j| py_repr(&j))
@@ -178,7 +178,11 @@ fn py_str(s: &str) -> String {
 
 /// Python's `repr` of a `bytes`.
 fn py_bytes(bytes: &[u8]) -> String {
-    let quote = if bytes.contains(&b'\'') && !bytes.contains(&b'"') { b'"' } else { b'\'' };
+    let quote = if bytes.contains(&b'\'') && !bytes.contains(&b'"') {
+        b'"'
+    } else {
+        b'\''
+    };
     let mut out = String::from("b");
     out.push(quote as char);
     for &b in bytes {

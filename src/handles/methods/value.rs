@@ -319,7 +319,7 @@ impl NdArray {
     /// The elements, in row-major order, when the dtype is `T`'s.
     pub fn to_vec<T: Element>(&self) -> Result<Vec<T>, ValueError> {
         let dtype = self.dtype.strip_prefix('<').unwrap_or(&self.dtype);
-        if dtype != T::DTYPE || self.buffer.len() % T::SIZE != 0 {
+        if dtype != T::DTYPE || !self.buffer.len().is_multiple_of(T::SIZE) {
             return Err(ValueError::with_actual(
                 T::DTYPE,
                 format!("an ndarray of {} ({} bytes)", self.dtype, self.buffer.len()),

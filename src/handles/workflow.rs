@@ -24,7 +24,7 @@ impl WorkflowHandle {
     }
 
     /// Runs the workflow on the inputs (PostWorkflowResults): one result per input, each with
-    /// every node's outputs. A MIXED_STATUS answer is data, as in [`ModelHandle::predict`].
+    /// every node's outputs. A MIXED_STATUS answer is data, as in [`ModelHandle::predict`](crate::ModelHandle::predict).
     ///
     /// ```no_run
     /// use clarifai_tonic::api::Input;

@@ -18,7 +18,7 @@
 //! ```no_run
 //! use clarifai_tonic::{ClarifaiClient, StreamExt, Value, stream};
 //! # async fn run() -> Result<(), clarifai_tonic::Error> {
-//! let client = ClarifaiClient::from_env()?;
+//! let client = ClarifaiClient::builder().build()?; // credentials from the environment
 //! let model = client.model("me/my-app/my-llm")?;
 //! let answer = model.method("predict").arg("prompt", "Hi").arg("temperature", 0.7).predict().await?;
 //! println!("{}", String::try_from(answer)?);

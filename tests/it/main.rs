@@ -31,3 +31,4 @@ mod streams;
 mod transport;
 mod url;
 mod user_app_id;
+mod warm_up;

@@ -187,6 +187,27 @@ impl ClarifaiClient {
         ClientBuilder::default()
     }
 
+    /// A client for a local model server on `127.0.0.1:port` (the SDK's
+    /// `python -m clarifai.runners.server --grpc`, or this crate's own): the twin of the SDK's
+    /// `ModelClient.from_local_grpc(port)`. It reads nothing from the environment, and its
+    /// credentials are a placeholder, which a local server does not check; any model id names the
+    /// served model.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), clarifai_tonic::Error> {
+    /// let client = clarifai_tonic::ClarifaiClient::local(8000)?;
+    /// let model = client.model("local")?;
+    /// let answer = model.method("predict").arg("prompt", "Hi").predict().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn local(port: u16) -> Result<Self, Error> {
+        ClientBuilder::default()
+            .env_lookup(|_| None)
+            .endpoint(format!("http://127.0.0.1:{port}"))
+            .credentials(Credentials::pat("local-model-server", "local", "local")?)
+            .build()
+    }
+
     /// A client over a channel you built (your own tower stack, an in-memory transport, ...),
     /// with default settings otherwise.
     pub fn from_channel(channel: Channel, credentials: Credentials) -> Self {

@@ -14,9 +14,7 @@ use std::time::Duration;
 
 use clarifai_tonic::api::{self, model_type_field::DataType};
 use clarifai_tonic::methods::{MethodError, NdArray, python_signature};
-use clarifai_tonic::{
-    ClarifaiClient, Credentials, Error, ModelHandle, TryStreamExt, Value, stream,
-};
+use clarifai_tonic::{ClarifaiClient, Error, ModelHandle, TryStreamExt, Value, stream};
 
 /// The SDK's model server on a free port, killed when dropped.
 struct SdkServer {
@@ -104,14 +102,12 @@ fn start(python: &Path) -> SdkServer {
     panic!("the SDK's model server exited before it started (INTEROP_SERVER_LOG=1 shows its log)");
 }
 
+/// The served model, through the twin of the SDK's `ModelClient.from_local_grpc(port)`.
 fn model(server: &SdkServer) -> ModelHandle {
-    let client = ClarifaiClient::builder()
-        .env_lookup(|_| None)
-        .endpoint(format!("http://127.0.0.1:{}", server.port))
-        .credentials(Credentials::pat("local", "interop", "interop").unwrap())
-        .build()
-        .unwrap();
-    client.model("interop/interop/echo").unwrap()
+    ClarifaiClient::local(server.port)
+        .unwrap()
+        .model("echo")
+        .unwrap()
 }
 
 fn method_error(e: &Error) -> &MethodError {

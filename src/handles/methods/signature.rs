@@ -148,7 +148,7 @@ pub(crate) fn py_float(f: f64) -> String {
 }
 
 /// Python's `repr` of a `str`.
-fn py_str(s: &str) -> String {
+pub(crate) fn py_str(s: &str) -> String {
     let quote = if s.contains('\'') && !s.contains('"') {
         '"'
     } else {

@@ -180,6 +180,76 @@ impl Value {
     }
 }
 
+/// Shows a value as Python's `print` would, near enough: a `str` as its text, numbers and
+/// booleans as they are, JSON as JSON, containers with their items, messages by their main
+/// field.
+///
+/// ```
+/// use clarifai_tonic::Value;
+/// assert_eq!(Value::from("hi").to_string(), "hi");
+/// assert_eq!(Value::tuple([Value::from(1), Value::from("a")]).to_string(), "(1, 'a')");
+/// assert_eq!(Value::Float(2.0).to_string(), "2.0");
+/// ```
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fn items(f: &mut std::fmt::Formatter<'_>, items: &[Value]) -> std::fmt::Result {
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                match item {
+                    Value::Str(s) => f.write_str(&super::signature::py_str(s))?,
+                    other => write!(f, "{other}")?,
+                }
+            }
+            Ok(())
+        }
+        match self {
+            Value::None => f.write_str("None"),
+            Value::Str(s) => f.write_str(s),
+            Value::Bytes(b) => write!(f, "{b:?}"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Float(x) => f.write_str(&super::signature::py_float(*x)),
+            Value::Bool(true) => f.write_str("True"),
+            Value::Bool(false) => f.write_str("False"),
+            Value::NdArray(a) => write!(f, "ndarray(dtype={}, shape={:?})", a.dtype(), a.shape()),
+            Value::Json(j) => write!(f, "{j}"),
+            Value::Text(t) => f.write_str(&t.raw),
+            Value::Image(m) => write!(f, "Image(url={:?}, {} bytes)", m.url, m.base64.len()),
+            Value::Concept(c) => write!(
+                f,
+                "Concept(id={:?}, name={:?}, value={})",
+                c.id, c.name, c.value
+            ),
+            Value::Region(r) => write!(f, "Region(id={:?})", r.id),
+            Value::Frame(m) => write!(f, "Frame(id={:?})", m.id),
+            Value::Audio(m) => write!(f, "Audio(url={:?}, {} bytes)", m.url, m.base64.len()),
+            Value::Video(m) => write!(f, "Video(url={:?}, {} bytes)", m.url, m.base64.len()),
+            Value::List(v) => {
+                f.write_str("[")?;
+                items(f, v)?;
+                f.write_str("]")
+            }
+            Value::Tuple(v) => {
+                f.write_str("(")?;
+                items(f, v)?;
+                f.write_str(")")
+            }
+            Value::NamedFields(fields) => {
+                f.write_str("NamedFields(")?;
+                for (i, (k, v)) in fields.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{k}=")?;
+                    items(f, std::slice::from_ref(v))?;
+                }
+                f.write_str(")")
+            }
+        }
+    }
+}
+
 /// A conversion out of a [`Value`] that did not fit: names the type wanted and the value's
 /// actual type.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -290,10 +290,7 @@ impl ClientBuilder {
             _ => None,
         };
         if tokio::runtime::Handle::try_current().is_err() {
-            return Err(Error::InvalidEndpoint {
-                endpoint: raw,
-                reason: "ClientBuilder::build must be called inside a tokio runtime".into(),
-            });
+            return Err(Error::NoRuntime);
         }
         let invalid = |reason: String| Error::InvalidEndpoint {
             endpoint: raw.clone(),
@@ -365,6 +362,8 @@ impl ClientBuilder {
     /// are the transport's business by now).
     pub(super) fn finish(self, transport: Transport, source: CredentialSource) -> ClarifaiClient {
         let timeout = self.timeout.unwrap_or(Some(DEFAULT_TIMEOUT));
+        let max_decoding = self.max_decoding.unwrap_or(DEFAULT_MAX_MESSAGE_SIZE);
+        let transport = transport.decoding_limit(max_decoding);
         ClarifaiClient::assemble(
             transport,
             source,
@@ -376,7 +375,7 @@ impl ClientBuilder {
                     .stream_idle
                     .unwrap_or(Some(DEFAULT_STREAM_IDLE_TIMEOUT)),
                 retry: self.retry.unwrap_or_default(),
-                max_decoding: self.max_decoding.unwrap_or(DEFAULT_MAX_MESSAGE_SIZE),
+                max_decoding,
                 max_encoding: self.max_encoding.unwrap_or(DEFAULT_MAX_MESSAGE_SIZE),
                 page_size: self.page_size.unwrap_or(DEFAULT_PAGE_SIZE),
                 gzip: self.gzip,

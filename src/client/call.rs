@@ -174,13 +174,7 @@ impl<'a> Call<'a> {
     fn frame(&self, max_encoding: usize) -> Result<Bytes, Error> {
         let size = self.message.encoded_size();
         let Some(len) = u32::try_from(size).ok().filter(|_| size <= max_encoding) else {
-            let detail =
-                format!("the request encodes to {size} bytes, over the {max_encoding}-byte limit");
-            return Err(Error::MessageTooLarge {
-                rpc: self.rpc.name,
-                status: Box::new(tonic::Status::out_of_range(detail.clone())),
-                detail,
-            });
+            return Err(request_too_large(self.rpc.name, size, max_encoding));
         };
         let mut buf = BytesMut::with_capacity(5 + size);
         buf.put_u8(0);
@@ -433,23 +427,35 @@ impl ClarifaiClient {
     /// [`Error::MessageTooLarge`]. The size is computed only on this failure path.
     fn start_failed(&self, call: &Call<'_>, status: tonic::Status) -> Error {
         let error = self.failed(call.rpc.name, status);
-        // On tonic's channel the reset reads as a transport failure; the client's own transport
-        // passes tonic's encoder error on, which is already MessageTooLarge: either way the
-        // message says the sizes in the same words.
-        if let Error::Transport { status, .. } | Error::MessageTooLarge { status, .. } = &error {
+        // On tonic's channel the reset reads as a transport failure, or as tonic's encoder's
+        // OUT_OF_RANGE: the request's measured size, not the words, says which.
+        if matches!(
+            error,
+            Error::Transport { .. } | Error::Grpc { .. } | Error::MessageTooLarge { .. }
+        ) {
             let size = call.message.encoded_size();
             if size > self.config.max_encoding {
-                return Error::MessageTooLarge {
-                    rpc: call.rpc.name,
-                    detail: format!(
-                        "the request encodes to {size} bytes, over the {}-byte limit",
-                        self.config.max_encoding
-                    ),
-                    status: Box::new(tonic::Status::out_of_range(status.message().to_owned())),
-                };
+                return request_too_large(call.rpc.name, size, self.config.max_encoding);
             }
         }
         error
+    }
+}
+
+/// A request of `size` bytes over the `limit`, as the client measured it.
+fn request_too_large(rpc: &'static str, size: usize, limit: usize) -> Error {
+    let limit = super::limits::SizeLimit {
+        direction: super::limits::Direction::Encoding,
+        found: size,
+        limit,
+    };
+    Error::MessageTooLarge {
+        rpc,
+        detail: format!(
+            "the request encodes to {size} bytes, over the {}-byte limit",
+            limit.limit
+        ),
+        status: Box::new(limit.status()),
     }
 }
 

@@ -12,6 +12,7 @@ mod call;
 mod connect;
 mod deadline;
 mod endpoint;
+mod limits;
 mod paginate;
 mod proxy;
 mod stream;
@@ -32,6 +33,7 @@ use crate::{Credentials, Error, RetryPolicy, RotatingCredentials};
 
 pub use builder::ClientBuilder;
 pub use endpoint::endpoint_from_env;
+pub(crate) use limits::SizeLimit;
 pub(crate) use proxy::ProxyError;
 pub use transport::Transport;
 pub(crate) use transport::{KeepaliveTimedOut, NotSent};

@@ -58,7 +58,8 @@ pub struct Transport {
 #[derive(Clone)]
 enum Kind {
     Own(Arc<Pool>),
-    Channel(Channel),
+    /// A tonic `Channel`, and the decoding limit its responses' frames are held to.
+    Channel(Channel, usize),
 }
 
 impl fmt::Debug for Transport {
@@ -69,7 +70,7 @@ impl fmt::Debug for Transport {
                 .field("target", pool.connector.target())
                 .field("connections", &pool.slots.len())
                 .finish(),
-            Kind::Channel(channel) => f.debug_tuple("Transport").field(channel).finish(),
+            Kind::Channel(channel, _) => f.debug_tuple("Transport").field(channel).finish(),
         }
     }
 }
@@ -77,7 +78,7 @@ impl fmt::Debug for Transport {
 impl From<Channel> for Transport {
     fn from(channel: Channel) -> Self {
         Transport {
-            kind: Kind::Channel(channel),
+            kind: Kind::Channel(channel, super::DEFAULT_MAX_MESSAGE_SIZE),
         }
     }
 }
@@ -103,11 +104,20 @@ impl Transport {
         }
     }
 
+    /// This transport with responses held to `limit` bytes a message (a tonic `Channel`'s; the
+    /// client's own connections take the limit per call).
+    pub(super) fn decoding_limit(mut self, limit: usize) -> Self {
+        if let Kind::Channel(_, held) = &mut self.kind {
+            *held = limit;
+        }
+        self
+    }
+
     /// The client's own connections, when it has them (not a tonic `Channel`).
     pub(super) fn pool(&self) -> Option<&Arc<Pool>> {
         match &self.kind {
             Kind::Own(pool) => Some(pool),
-            Kind::Channel(_) => None,
+            Kind::Channel(..) => None,
         }
     }
 
@@ -115,7 +125,7 @@ impl Transport {
     /// [`ClarifaiClient::from_channel`](crate::ClarifaiClient::from_channel)).
     pub fn channel(&self) -> Option<&Channel> {
         match &self.kind {
-            Kind::Channel(channel) => Some(channel),
+            Kind::Channel(channel, _) => Some(channel),
             Kind::Own(_) => None,
         }
     }
@@ -130,7 +140,7 @@ impl tower_service::Service<Request<Body>> for Transport {
         match &mut self.kind {
             // Connections are made (or awaited) inside the call, where its deadline bounds them.
             Kind::Own(_) => Poll::Ready(Ok(())),
-            Kind::Channel(channel) => {
+            Kind::Channel(channel, _) => {
                 tower_service::Service::<Request<Body>>::poll_ready(channel, cx).map_err(Into::into)
             }
         }
@@ -139,12 +149,38 @@ impl tower_service::Service<Request<Body>> for Transport {
     fn call(&mut self, request: Request<Body>) -> Self::Future {
         match &mut self.kind {
             Kind::Own(pool) => pool.call(request),
-            Kind::Channel(channel) => {
-                let call = channel.call(request);
-                Box::pin(async move { call.await.map_err(Into::into) })
+            Kind::Channel(channel, limit) => {
+                let (call, limit) = (channel.call(request), *limit);
+                Box::pin(async move {
+                    match call.await {
+                        // The response's frames held to the decoding limit as they pass.
+                        Ok(response) => Ok(response
+                            .map(|body| Body::new(super::limits::FrameGuard::new(body, limit)))),
+                        // The channel's own timeout (`Endpoint::timeout`), as the deadline it
+                        // is, by its type; tonic would make it a CANCELLED with only words.
+                        Err(e) if timed_out(&e) => Err(Box::new(tonic::Status::deadline_exceeded(
+                            "the channel's timeout expired",
+                        )) as BoxError),
+                        Err(e) => Err(e.into()),
+                    }
+                })
             }
         }
     }
+}
+
+/// Whether a channel's failure is its own timeout (`tonic::TimeoutExpired` in the chain).
+fn timed_out(e: &tonic::transport::Error) -> bool {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    // Bounded: a source chain is short, but nothing stops a cycle.
+    for _ in 0..16 {
+        match next {
+            Some(err) if err.is::<tonic::TimeoutExpired>() => return true,
+            Some(err) => next = err.source(),
+            None => return false,
+        }
+    }
+    false
 }
 
 /// The connections, and how requests name the server.
@@ -712,10 +748,12 @@ impl Message {
     fn check(&self, max_decoding: usize) -> Result<Option<usize>, tonic::Status> {
         let held = self.joined.as_deref().unwrap_or(&self.first);
         match frame_len(held) {
-            Some(len) if len > max_decoding => Err(tonic::Status::out_of_range(format!(
-                "Error, decoded message length too large: found {len} bytes, the limit is: \
-                 {max_decoding} bytes"
-            ))),
+            Some(len) if len > max_decoding => Err(super::limits::SizeLimit {
+                direction: super::limits::Direction::Decoding,
+                found: len,
+                limit: max_decoding,
+            }
+            .status()),
             found => Ok(found),
         }
     }

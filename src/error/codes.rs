@@ -70,9 +70,6 @@ impl ClarifaiCode {
     }
 }
 
-/// [`Error::ReadFile`], with the same path and I/O error, so that `Input::from_file(path)?` works
-/// in a function that returns [`Error`].
-
 impl From<StatusCode> for ClarifaiCode {
     fn from(code: StatusCode) -> Self {
         ClarifaiCode(code as i32)

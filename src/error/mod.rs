@@ -202,6 +202,14 @@ pub enum Error {
         status: Box<tonic::Status>,
     },
 
+    /// A client was built outside a tokio runtime: build it inside one (`#[tokio::main]`,
+    /// `Runtime::block_on`), or use the blocking client.
+    #[error(
+        "ClientBuilder::build must be called inside a tokio runtime (#[tokio::main], \
+         Runtime::block_on), or use blocking::ClarifaiClient"
+    )]
+    NoRuntime,
+
     /// The server answered with gRPC OK, but Clarifai's in-band status is not SUCCESS.
     #[error("{0}")]
     Clarifai(Box<ClarifaiError>),
@@ -246,17 +254,12 @@ fn describe_detail(fault: &TransportFault, detail: &str, host: Option<&str>) -> 
 impl Error {
     /// Builds an [`Error`] from a gRPC status, classifying size-limit failures.
     pub(crate) fn from_status(rpc: &'static str, status: tonic::Status) -> Self {
-        let message = status.message();
-        let too_large = matches!(
-            status.code(),
-            tonic::Code::OutOfRange | tonic::Code::ResourceExhausted | tonic::Code::Internal
-        ) && (message.contains("message length too large")
-            || message.contains("too large")
-            || message.contains("exceeds"));
-        if too_large {
+        // By what the client's own encoder or decoder saw (the status's source), never by the
+        // words: a server's "quota exceeds" is not a size limit.
+        if let Some(limit) = crate::client::SizeLimit::of(&status) {
             return Error::MessageTooLarge {
                 rpc,
-                detail: message.to_owned(),
+                detail: limit.to_string(),
                 status: Box::new(status),
             };
         }
@@ -482,16 +485,14 @@ impl Error {
     pub fn is_timeout(&self) -> bool {
         match self {
             Error::Timeout { .. } | Error::StreamIdle { .. } => true,
-            Error::Grpc { status, .. } => {
-                status.code() == tonic::Code::DeadlineExceeded
-                    || (status.code() == tonic::Code::Cancelled
-                        && status.message() == "Timeout expired")
-            }
+            Error::Grpc { status, .. } => status.code() == tonic::Code::DeadlineExceeded,
             _ => false,
         }
     }
 }
 
+/// [`Error::ReadFile`], with the same path and I/O error, so that `Input::from_file(path)?` works
+/// in a function that returns [`Error`].
 impl From<crate::api::ReadFileError> for Error {
     fn from(e: crate::api::ReadFileError) -> Self {
         let (path, source) = e.into_parts();

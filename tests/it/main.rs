@@ -6,6 +6,7 @@ mod binpb;
 #[cfg(feature = "blocking")]
 mod blocking;
 mod build_errors;
+mod classification;
 mod cli_context;
 mod connection;
 mod deadline;

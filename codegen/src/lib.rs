@@ -5,6 +5,8 @@
 //!   compile-protos`, when they are vendored), decoded;
 //! - [`messages`]: the prost message types of every package (what prost-build wrote, line for
 //!   line), handing each service to a [`messages::ServiceWriter`];
+//! - [`comments`] and [`names`]: proto comments made into docs, and how the generated code names
+//!   things;
 //! - [`setters`] and [`status_aliases`]: `set_x` / `with_x` / `clear_x` for singular message
 //!   fields, and the `StatusCode` names prost drops;
 //! - [`write_types`]: all of the above into the types crate's `OUT_DIR`.
@@ -13,6 +15,7 @@
 //! each published package holds everything its build script reads. Its API serves those scripts
 //! and is not stable.
 
+pub mod comments;
 pub mod messages;
 pub mod names;
 pub mod protos;

@@ -312,20 +312,19 @@ mod accessors;
 #[cfg(feature = "blocking")]
 pub mod blocking;
 mod client;
-mod codec;
 mod credentials;
 mod error;
 mod handles;
-mod intercept;
 #[cfg(feature = "mock")]
 pub mod mock;
-mod retry;
 pub mod rpc;
 mod url;
 
 pub use accessors::{ClarifaiResponse, Paged, UserAppScoped};
+pub use client::auth::{AuthInterceptor, AuthService, REQUEST_ID_PREFIX, REQUEST_ID_PREFIX_HEADER};
 #[doc(hidden)]
 pub use client::endpoint_from_env;
+pub use client::retry::{DEFAULT_RETRY_CODES, RetryPolicy};
 pub use client::{
     ClarifaiClient, ClientBuilder, DEFAULT_ENDPOINT, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_PAGE_SIZE,
     DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT, InterceptedV2Client, ResponseStream, Transport,
@@ -338,6 +337,4 @@ pub use handles::{
     AppHandle, IntoInputs, MAX_BATCH, ModelHandle, Upload, UploadProgress, UploadSummary, Uploader,
     WorkflowHandle,
 };
-pub use intercept::{AuthInterceptor, AuthService, REQUEST_ID_PREFIX, REQUEST_ID_PREFIX_HEADER};
-pub use retry::{DEFAULT_RETRY_CODES, RetryPolicy};
 pub use url::{ClarifaiUrl, ResourceKind, UrlError};

@@ -4,19 +4,19 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-#[cfg(any(feature = "tls-ring", feature = "tls-aws-lc"))]
-use super::connect::tls;
-use super::connect::{Connector, Keepalive, Settings};
 use super::deadline::grpc_timeout_value;
 use super::endpoint::{endpoint_from_lookup, parse_endpoint};
-use super::proxy::ProxySetting;
 use super::transport::Transport;
+#[cfg(any(feature = "tls-ring", feature = "tls-aws-lc"))]
+use super::transport::connect::tls;
+use super::transport::connect::{Connector, Keepalive, Settings};
+use super::transport::proxy::ProxySetting;
 use super::{
     ClarifaiClient, Config, DEFAULT_ENDPOINT, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_PAGE_SIZE,
     DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT,
 };
+use crate::client::auth::CredentialSource;
 use crate::credentials::CliContext;
-use crate::intercept::CredentialSource;
 use crate::{CredentialProvider, Credentials, Error, RetryPolicy};
 
 /// Builds a [`ClarifaiClient`]. The builder's settings win over the environment.

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::Bytes;
 use futures_core::Stream;
 use futures_util::StreamExt;
 use http::{HeaderMap, HeaderValue};
@@ -27,9 +27,9 @@ use super::{ClarifaiClient, Config, ResponseStream};
 use crate::accessors::{ClarifaiResponse, UserAppScoped};
 use crate::api::UserAppIdSet;
 use crate::api::status::StatusCode;
-use crate::codec::{RawCodec, SharedMessage, peek_status_code, status_payload};
-use crate::intercept::{AuthService, check_pat_only};
-use crate::retry::RetryKind;
+use crate::client::auth::{AuthService, check_pat_only};
+use crate::client::codec::{RawCodec, SharedMessage, peek_status_code, status_payload};
+use crate::client::retry::RetryKind;
 use crate::rpc::{Rpc, RpcInfo, ServerStreamingRpc, UnaryRpc};
 use crate::{Credentials, Error, RetryPolicy};
 
@@ -172,15 +172,8 @@ impl<'a> Call<'a> {
     /// again for each attempt rather than kept, so that a large request's frame is freed once
     /// it is sent, before the response comes.
     fn frame(&self, max_encoding: usize) -> Result<Bytes, Error> {
-        let size = self.message.encoded_size();
-        let Some(len) = u32::try_from(size).ok().filter(|_| size <= max_encoding) else {
-            return Err(request_too_large(self.rpc.name, size, max_encoding));
-        };
-        let mut buf = BytesMut::with_capacity(5 + size);
-        buf.put_u8(0);
-        buf.put_u32(len);
-        self.message.encode_raw(&mut buf);
-        Ok(buf.freeze())
+        crate::client::codec::frame(&*self.message, max_encoding)
+            .map_err(|size| request_too_large(self.rpc.name, size, max_encoding))
     }
 
     /// Which retry an attempt's outcome earns, if any: a failure the policy retries for this
@@ -262,7 +255,7 @@ impl ClarifaiClient {
         let span = call_span(call.rpc);
         let deadline = call.timeout.map(|t| Instant::now() + t);
         let call = &call;
-        let attempts = crate::retry::with_retries(
+        let attempts = crate::client::retry::with_retries(
             &call.retry,
             deadline,
             |attempt| {
@@ -375,7 +368,7 @@ impl ClarifaiClient {
         let span = call_span(rpc);
         let deadline = call.timeout.map(|t| Instant::now() + t);
         let call = &call;
-        let attempts = crate::retry::with_retries(
+        let attempts = crate::client::retry::with_retries(
             &call.retry,
             deadline,
             |attempt| async move {

@@ -7,14 +7,15 @@
 //! and runs the attempts that [`crate::retry`] decides, each bounded by [`deadline`]; [`stream`]
 //! and [`paginate`] build the streaming and paging calls on the same pieces.
 
+pub(crate) mod auth;
 mod builder;
 mod call;
-mod connect;
+pub(crate) mod codec;
 mod deadline;
 mod endpoint;
 mod limits;
 mod paginate;
-mod proxy;
+pub(crate) mod retry;
 mod stream;
 mod transport;
 
@@ -28,13 +29,13 @@ use tonic::codec::CompressionEncoding;
 use tonic::transport::Channel;
 
 use crate::api::v2_client::V2Client;
-use crate::intercept::{AuthInterceptor, AuthService, CredentialSource};
+use crate::client::auth::{AuthInterceptor, AuthService, CredentialSource};
 use crate::{Credentials, Error, RetryPolicy, RotatingCredentials};
 
 pub use builder::ClientBuilder;
 pub use endpoint::endpoint_from_env;
 pub(crate) use limits::SizeLimit;
-pub(crate) use proxy::ProxyError;
+pub(crate) use transport::ProxyError;
 pub use transport::Transport;
 pub(crate) use transport::{KeepaliveTimedOut, NotSent};
 
@@ -124,8 +125,8 @@ fn header_block() -> http::HeaderMap {
     block.insert(TE, HeaderValue::from_static("trailers"));
     block.insert(USER_AGENT, transport::AGENT);
     block.insert(
-        crate::intercept::PREFIX_NAME,
-        crate::intercept::PREFIX_VALUE,
+        crate::client::auth::PREFIX_NAME,
+        crate::client::auth::PREFIX_VALUE,
     );
     block
 }

@@ -14,8 +14,8 @@ use super::deadline::timed;
 use super::{ClarifaiClient, ResponseStream};
 use crate::Error;
 use crate::accessors::UserAppScoped;
-use crate::codec::{RawCodec, SharedMessage};
-use crate::intercept::check_pat_only;
+use crate::client::auth::check_pat_only;
+use crate::client::codec::{RawCodec, SharedMessage};
 use crate::rpc::{BidiStreamingRpc, ClientStreamingRpc, Rpc};
 
 /// Where the outgoing half of a stream leaves the error that stopped it, for the caller's side.

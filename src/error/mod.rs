@@ -407,7 +407,7 @@ impl Error {
         match self {
             Error::Grpc { status, .. } => status.code() == tonic::Code::Unavailable,
             Error::Transport { fault, .. } => !fault.is_permanent(),
-            Error::Clarifai(e) => crate::retry::DEFAULT_RETRY_CODES.contains(&e.code.0),
+            Error::Clarifai(e) => crate::client::retry::DEFAULT_RETRY_CODES.contains(&e.code.0),
             _ => false,
         }
     }

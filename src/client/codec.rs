@@ -1,4 +1,6 @@
-//! The one codec every `ClarifaiClient` call goes through, whatever the rpc.
+//! gRPC framing, in one place: the one codec every `ClarifaiClient` call goes through (whatever
+//! the rpc), the frame prefix, the response message reader of the client's own transport, and
+//! the status of a response without `grpc-status`.
 //!
 //! Requests travel as `Arc<dyn EncodeMessage>`: the message is moved behind a pointer once and
 //! encoded straight into tonic's send buffer on each attempt, so a retry neither clones the
@@ -185,4 +187,122 @@ fn read_varint(buf: &mut &[u8]) -> Option<u64> {
         }
     }
     None
+}
+
+/// `message` as one gRPC frame (the 5-byte prefix, then the message), encoded into a buffer of
+/// its exact size; or its size, when that is over `max_encoding`.
+pub(crate) fn frame(message: &dyn EncodeMessage, max_encoding: usize) -> Result<Bytes, usize> {
+    let size = message.encoded_size();
+    let Some(len) = u32::try_from(size).ok().filter(|_| size <= max_encoding) else {
+        return Err(size);
+    };
+    let mut buf = bytes::BytesMut::with_capacity(5 + size);
+    bytes::BufMut::put_u8(&mut buf, 0);
+    bytes::BufMut::put_u32(&mut buf, len);
+    message.encode_raw(&mut buf);
+    Ok(buf.freeze())
+}
+
+/// The trailer that carries a call's status code.
+pub(crate) const GRPC_STATUS: http::HeaderName = http::HeaderName::from_static("grpc-status");
+
+/// The status of a response with no `grpc-status`, from its HTTP status, as gRPC maps them.
+pub(crate) fn status_of_http(status: http::StatusCode) -> tonic::Status {
+    use http::StatusCode as H;
+    let code = match status {
+        H::BAD_REQUEST => tonic::Code::Internal,
+        H::UNAUTHORIZED => tonic::Code::Unauthenticated,
+        H::FORBIDDEN => tonic::Code::PermissionDenied,
+        H::NOT_FOUND => tonic::Code::Unimplemented,
+        H::TOO_MANY_REQUESTS | H::BAD_GATEWAY | H::SERVICE_UNAVAILABLE | H::GATEWAY_TIMEOUT => {
+            tonic::Code::Unavailable
+        }
+        _ => tonic::Code::Unknown,
+    };
+    tonic::Status::new(
+        code,
+        format!("the response has no grpc-status (HTTP status {status})"),
+    )
+}
+
+/// A unary response's message, gathered from its DATA frames: the first frame kept as it is
+/// when it holds the whole message (no copy), else the frames joined.
+#[derive(Default)]
+pub(crate) struct Message {
+    pub(crate) first: Bytes,
+    pub(crate) joined: Option<bytes::BytesMut>,
+}
+
+impl Message {
+    pub(crate) fn push(&mut self, chunk: Bytes, max_decoding: usize) -> Result<(), tonic::Status> {
+        if self.joined.is_none() && self.first.is_empty() {
+            self.first = chunk;
+            return self.check(max_decoding).map(|_| ());
+        }
+        let joined = match &mut self.joined {
+            Some(joined) => joined,
+            None => {
+                // A buffer for the whole message once its length is known (as tonic reserves
+                // it), so that joining the frames copies each once and never reallocates.
+                let first = std::mem::take(&mut self.first);
+                let mut joined = bytes::BytesMut::with_capacity(first.len() + chunk.len());
+                joined.extend_from_slice(&first);
+                self.joined.insert(joined)
+            }
+        };
+        if let Some(len) = frame_len(joined).filter(|len| *len <= max_decoding) {
+            let want = (5 + len).max(joined.len() + chunk.len());
+            joined.reserve(want - joined.len());
+        }
+        joined.extend_from_slice(&chunk);
+        self.check(max_decoding).map(|_| ())
+    }
+
+    /// The message's length once its prefix is in, refused over `max_decoding`.
+    pub(crate) fn check(&self, max_decoding: usize) -> Result<Option<usize>, tonic::Status> {
+        let held = self.joined.as_deref().unwrap_or(&self.first);
+        match frame_len(held) {
+            Some(len) if len > max_decoding => Err(super::limits::SizeLimit {
+                direction: super::limits::Direction::Decoding,
+                found: len,
+                limit: max_decoding,
+            }
+            .status()),
+            found => Ok(found),
+        }
+    }
+
+    /// The one message, or why there is not exactly one.
+    pub(crate) fn finish(self) -> Result<Bytes, tonic::Status> {
+        let all = match self.joined {
+            Some(joined) => joined.freeze(),
+            None => self.first,
+        };
+        if all.is_empty() {
+            return Err(tonic::Status::internal("Missing response message."));
+        }
+        if all[0] != 0 {
+            return Err(tonic::Status::internal(
+                "the response message is compressed, but no compression was asked for",
+            ));
+        }
+        match frame_len(&all) {
+            Some(len) if all.len() == 5 + len => Ok(all.slice(5..)),
+            Some(len) if all.len() < 5 + len => Err(tonic::Status::internal(
+                "the response message was cut short",
+            )),
+            Some(_) => Err(tonic::Status::internal(
+                "more than one response message for a unary call",
+            )),
+            None => Err(tonic::Status::internal(
+                "the response message was cut short",
+            )),
+        }
+    }
+}
+
+/// The length a gRPC frame's 5-byte prefix gives, once the prefix is there.
+pub(crate) fn frame_len(frame: &[u8]) -> Option<usize> {
+    let prefix: [u8; 4] = frame.get(1..5)?.try_into().ok()?;
+    usize::try_from(u32::from_be_bytes(prefix)).ok()
 }

@@ -23,36 +23,36 @@ use tokio::net::TcpStream;
 use super::proxy::{Proxy, ProxyConnector};
 
 /// An error of any kind, as tower and tonic pass them.
-pub(super) type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// HTTP/2 keepalive: ping a connection that has read nothing for `interval`, and drop it when
 /// the answer takes longer than `timeout`.
 #[derive(Clone, Copy, Debug)]
-pub(super) struct Keepalive {
-    pub(super) interval: Duration,
-    pub(super) timeout: Duration,
+pub(crate) struct Keepalive {
+    pub(crate) interval: Duration,
+    pub(crate) timeout: Duration,
 }
 
 /// What a connection needs: where to, through what, and how.
-pub(super) struct Settings {
+pub(crate) struct Settings {
     /// `scheme://host:port`.
-    pub(super) target: Uri,
-    pub(super) proxy: Option<Proxy>,
-    pub(super) connect_timeout: Duration,
-    pub(super) keepalive: Option<Keepalive>,
-    pub(super) stream_window: Option<u32>,
-    pub(super) connection_window: Option<u32>,
+    pub(crate) target: Uri,
+    pub(crate) proxy: Option<Proxy>,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) keepalive: Option<Keepalive>,
+    pub(crate) stream_window: Option<u32>,
+    pub(crate) connection_window: Option<u32>,
     #[cfg(any(feature = "tls-ring", feature = "tls-aws-lc"))]
-    pub(super) tls: Option<Tls>,
+    pub(crate) tls: Option<Tls>,
 }
 
 /// Opens connections.
-pub(super) struct Connector {
+pub(crate) struct Connector {
     target: Uri,
     tcp: HttpConnector,
     proxy: Option<ProxyConnector>,
     connect_timeout: Duration,
-    pub(super) keepalive: Option<Keepalive>,
+    pub(crate) keepalive: Option<Keepalive>,
     h2: h2::client::Builder,
     #[cfg(any(feature = "tls-ring", feature = "tls-aws-lc"))]
     tls: Option<Tls>,
@@ -66,7 +66,7 @@ const MAX_HEADER_LIST: u32 = 16 * 1024;
 const MAX_SEND_BUFFER: usize = 1024 * 1024;
 
 impl Connector {
-    pub(super) fn new(settings: Settings) -> Self {
+    pub(crate) fn new(settings: Settings) -> Self {
         let mut tcp = HttpConnector::new();
         tcp.enforce_http(false);
         tcp.set_nodelay(true);
@@ -93,14 +93,14 @@ impl Connector {
     }
 
     /// `scheme://host:port`, as requests name it.
-    pub(super) fn target(&self) -> &Uri {
+    pub(crate) fn target(&self) -> &Uri {
         &self.target
     }
 
     /// One new connection, its HTTP/2 handshake sent: the handle that opens streams, the
     /// connection (to be driven by a task of its own) and its byte counts. Any failure here,
     /// including the timeout, means nothing was sent.
-    pub(super) async fn connect(&self) -> Result<Connected, BoxError> {
+    pub(crate) async fn connect(&self) -> Result<Connected, BoxError> {
         let timeout = self.connect_timeout;
         match tokio::time::timeout(timeout, self.open()).await {
             Ok(result) => result,
@@ -160,23 +160,23 @@ impl Connector {
 }
 
 /// A connection just made.
-pub(super) struct Connected {
-    pub(super) send: h2::client::SendRequest<Bytes>,
-    pub(super) connection: h2::client::Connection<Io, Bytes>,
-    pub(super) stats: Arc<IoStats>,
+pub(crate) struct Connected {
+    pub(crate) send: h2::client::SendRequest<Bytes>,
+    pub(crate) connection: h2::client::Connection<Io, Bytes>,
+    pub(crate) stats: Arc<IoStats>,
 }
 
 /// TLS to one host: rustls, ALPN `h2`.
 #[cfg(any(feature = "tls-ring", feature = "tls-aws-lc"))]
 #[derive(Clone)]
-pub(super) struct Tls {
+pub(crate) struct Tls {
     connector: tokio_rustls::TlsConnector,
     name: rustls::pki_types::ServerName<'static>,
 }
 
 /// rustls for `host`, trusting `ca_pem`, and with `builtin_roots` the roots the features name.
 #[cfg(any(feature = "tls-ring", feature = "tls-aws-lc"))]
-pub(super) fn tls(host: &str, ca_pem: &[Vec<u8>], builtin_roots: bool) -> Result<Tls, String> {
+pub(crate) fn tls(host: &str, ca_pem: &[Vec<u8>], builtin_roots: bool) -> Result<Tls, String> {
     use rustls::pki_types::pem::PemObject as _;
     use rustls::pki_types::{CertificateDer, ServerName};
     use rustls::{ClientConfig, RootCertStore, crypto::CryptoProvider};
@@ -238,7 +238,7 @@ pub(super) fn tls(host: &str, ca_pem: &[Vec<u8>], builtin_roots: bool) -> Result
 
 /// What a connection's socket did, for the transport to read.
 #[derive(Default, Debug)]
-pub(super) struct IoStats {
+pub(crate) struct IoStats {
     /// Bytes written (accepted by the socket, or by TLS).
     written: AtomicU64,
     /// Reads that returned data.
@@ -246,24 +246,24 @@ pub(super) struct IoStats {
 }
 
 impl IoStats {
-    pub(super) fn written(&self) -> u64 {
+    pub(crate) fn written(&self) -> u64 {
         self.written.load(Ordering::SeqCst)
     }
 
-    pub(super) fn reads(&self) -> u64 {
+    pub(crate) fn reads(&self) -> u64 {
         self.reads.load(Ordering::Relaxed)
     }
 }
 
 /// The socket, plain or TLS.
-pub(super) enum Stream {
+pub(crate) enum Stream {
     Plain(TcpStream),
     #[cfg(any(feature = "tls-ring", feature = "tls-aws-lc"))]
     Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
 }
 
 /// The socket as h2 drives it, counting what goes through.
-pub(super) struct Io {
+pub(crate) struct Io {
     stream: Stream,
     stats: Arc<IoStats>,
 }

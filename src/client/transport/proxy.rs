@@ -25,7 +25,7 @@ use crate::Error;
 
 /// Where the builder takes its proxy from.
 #[derive(Clone, Default)]
-pub(super) enum ProxySetting {
+pub(crate) enum ProxySetting {
     /// The environment's variables (the default).
     #[default]
     FromEnv,
@@ -48,9 +48,9 @@ impl fmt::Debug for ProxySetting {
 /// A proxy to tunnel through: its `host:port` and the `Proxy-Authorization` its URL's user info
 /// makes (marked sensitive, and never printed).
 #[derive(Clone)]
-pub(super) struct Proxy {
+pub(crate) struct Proxy {
     /// `host:port`, as errors name it.
-    pub(super) addr: String,
+    pub(crate) addr: String,
     uri: Uri,
     auth: Option<HeaderValue>,
 }
@@ -65,7 +65,7 @@ impl fmt::Debug for Proxy {
 }
 
 /// A proxy URL with any password replaced, for messages.
-pub(super) fn redacted(url: &str) -> String {
+pub(crate) fn redacted(url: &str) -> String {
     match url.split_once("://") {
         Some((scheme, rest)) => match rest.split_once('@') {
             Some((user_info, host)) => {
@@ -84,7 +84,7 @@ pub(super) fn redacted(url: &str) -> String {
 impl ProxySetting {
     /// The proxy for `target`, if any: a URL in code applies to every endpoint, loopback
     /// included; the environment's applies unless its `no_proxy` names the host.
-    pub(super) fn resolve(
+    pub(crate) fn resolve(
         &self,
         target: &Uri,
         var: impl Fn(&str) -> Option<String>,
@@ -250,13 +250,13 @@ impl std::error::Error for ProxyError {
 /// Opens connections through the proxy: TCP to it, then `CONNECT host:port`; tonic runs TLS (for
 /// https endpoints) and HTTP/2 over what it returns.
 #[derive(Clone)]
-pub(super) struct ProxyConnector {
+pub(crate) struct ProxyConnector {
     proxy: Proxy,
     tcp: HttpConnector,
 }
 
 impl ProxyConnector {
-    pub(super) fn new(proxy: Proxy, keepalive: Option<Duration>) -> Self {
+    pub(crate) fn new(proxy: Proxy, keepalive: Option<Duration>) -> Self {
         let mut tcp = HttpConnector::new();
         tcp.set_nodelay(true);
         tcp.set_keepalive(keepalive);

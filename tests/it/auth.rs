@@ -11,7 +11,7 @@ use clarifai_tonic::{
 };
 use futures_util::StreamExt;
 
-use crate::fixture::{Fixture, no_env, outputs, status, stream_all, success};
+use crate::support::fixture::{Fixture, no_env, outputs, status, stream_all, success};
 
 const PREFIX: &str = concat!("rust-clarifai-tonic-", env!("CARGO_PKG_VERSION"));
 
@@ -930,7 +930,7 @@ fn build_outside_a_runtime_is_an_error_not_a_panic() {
 /// span shows at all would depend on timing.
 #[test]
 fn tracing_output_never_shows_the_secret() {
-    let text = crate::fixture::traced(tracing::Level::TRACE, true, || async {
+    let text = crate::support::fixture::traced(tracing::Level::TRACE, true, || async {
         let (mock, client) = served(Credentials::pat(SECRET, "me", "app").unwrap()).await;
         mock.respond::<rpc::ListModels>(api::MultiModelResponse {
             status: status(StatusCode::ConnKeyInvalid, "API key not found"),

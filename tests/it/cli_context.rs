@@ -10,7 +10,7 @@ use clarifai_tonic::api::{self, status::StatusCode};
 use clarifai_tonic::mock::MockV2;
 use clarifai_tonic::{ClarifaiClient, CredentialKind, Credentials, DEFAULT_ENDPOINT, Error, rpc};
 
-use crate::fixture::{outputs, tls_mock};
+use crate::support::fixture::{outputs, tls_mock};
 
 /// A config file in a fresh temporary folder, removed on drop.
 struct ConfigDir(PathBuf);
@@ -72,7 +72,7 @@ fn with_config(
 async fn serving() -> MockV2 {
     let mock = MockV2::start().await.unwrap();
     mock.respond::<rpc::ListApps>(api::MultiAppResponse {
-        status: crate::fixture::success(),
+        status: crate::support::fixture::success(),
         ..Default::default()
     });
     mock
@@ -297,7 +297,7 @@ async fn root_certificates_from_the_environment() {
 async fn the_home_config_is_found_and_a_bare_host_means_tls() {
     let mock = tls_mock().await;
     mock.respond::<rpc::ListApps>(api::MultiAppResponse {
-        status: crate::fixture::success(),
+        status: crate::support::fixture::success(),
         ..Default::default()
     });
     let bare = format!("localhost:{}", mock.addr().port());

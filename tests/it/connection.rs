@@ -10,7 +10,7 @@ use clarifai_tonic::mock::MockV2;
 use clarifai_tonic::{ClarifaiClient, Credentials, Error, RetryPolicy, rpc};
 use futures_util::StreamExt;
 
-use crate::fixture::{Fixture, no_env, outputs};
+use crate::support::fixture::{Fixture, no_env, outputs};
 
 #[test]
 fn the_client_is_cheap_to_share() {
@@ -68,7 +68,7 @@ async fn ten_thousand_calls_256_at_a_time_none_lost_or_duplicated() {
 async fn the_client_works_over_an_in_memory_channel() {
     let mock = MockV2::start().await.unwrap();
     mock.respond::<rpc::PostModelOutputs>(outputs(&["mem"], StatusCode::Success));
-    let channel = crate::fixture::in_memory_channel(&mock);
+    let channel = crate::support::fixture::in_memory_channel(&mock);
     let client = ClarifaiClient::from_channel(channel, Credentials::api_key("mem-key").unwrap());
     let response = client
         .post_model_outputs(api::PostModelOutputsRequest::default())
@@ -80,10 +80,11 @@ async fn the_client_works_over_an_in_memory_channel() {
 
 #[tokio::test]
 async fn tls_with_a_custom_ca() {
-    let mock = crate::fixture::tls_mock().await;
+    let mock = crate::support::fixture::tls_mock().await;
     mock.respond::<rpc::PostModelOutputs>(outputs(&["over tls"], StatusCode::Success));
     assert!(mock.url().starts_with("https://localhost:"));
-    let client = crate::fixture::tls_client(&mock, Credentials::api_key("tls-key").unwrap());
+    let client =
+        crate::support::fixture::tls_client(&mock, Credentials::api_key("tls-key").unwrap());
     let response = client
         .post_model_outputs(api::PostModelOutputsRequest::default())
         .await

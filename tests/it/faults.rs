@@ -23,7 +23,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
-use crate::fixture::{Fixture, fast_retries, outputs, success, tls_mock};
+use crate::support::fixture::{Fixture, fast_retries, outputs, success, tls_mock};
 
 /// The hang guard of every wait below: far above what any of them takes.
 const GUARD: Duration = Duration::from_secs(20);
@@ -855,7 +855,7 @@ fn two_thousand_writes_through_dropped_connections_none_twice_none_lost_unexplai
     const CALLS: usize = 2_000;
     let mut figures = String::new();
     let (mut failed_calls, mut connections) = (0, 0);
-    let log = crate::fixture::traced(tracing::Level::DEBUG, false, || async {
+    let log = crate::support::fixture::traced(tracing::Level::DEBUG, false, || async {
         let server = H2Server::start(
             |_| ConnAct::Serve,
             |n| match seeded(n) % 20 {

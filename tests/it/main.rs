@@ -1,5 +1,7 @@
 //! The integration tests, in one binary (one link instead of several): each module runs against
-//! MockV2 over a real socket. The shared setup and helpers are in `fixture`.
+//! MockV2 over a real socket, or against the build's own output. What the modules share and is
+//! not a test (the MockV2 fixture, the hand-driven HTTP/2 server, the TCP relay, ...) is in
+//! `support`.
 
 mod auth;
 mod binpb;
@@ -11,7 +13,6 @@ mod connection;
 mod deadline;
 mod faults;
 mod fidelity;
-mod fixture;
 mod generated;
 #[cfg(feature = "gzip")]
 mod gzip;
@@ -28,6 +29,7 @@ mod spans;
 mod status;
 mod status_names;
 mod streams;
+mod support;
 mod transport;
 mod url;
 mod user_app_id;

@@ -4,7 +4,7 @@
 use clarifai_tonic::api::{self, status::StatusCode};
 use clarifai_tonic::{Error, rpc};
 
-use crate::fixture::{Fixture, outputs, status};
+use crate::support::fixture::{Fixture, outputs, status};
 
 #[tokio::test]
 async fn mixed_status_is_an_error_that_keeps_the_partial_outputs() {

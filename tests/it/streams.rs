@@ -9,7 +9,7 @@ use clarifai_tonic::api::{self, status::StatusCode};
 use clarifai_tonic::rpc;
 use futures_util::StreamExt;
 
-use crate::fixture::{Fixture, outputs};
+use crate::support::fixture::{Fixture, outputs};
 
 #[tokio::test]
 async fn a_connection_dropped_mid_stream_ends_the_stream_with_an_error() {

@@ -15,7 +15,7 @@ use futures_util::StreamExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 
-use crate::fixture::{Fixture, outputs, tls_mock};
+use crate::support::fixture::{Fixture, outputs, tls_mock};
 
 /// A TCP relay to `target` that counts the connections it accepts, and those the client has
 /// closed.
@@ -131,8 +131,10 @@ async fn a_connection_the_server_drops_is_replaced_on_the_next_call() {
 async fn tls_with_the_test_ca_and_the_raw_client_over_the_transport() {
     let mock = tls_mock().await;
     mock.respond::<rpc::PostModelOutputs>(outputs(&["over tls"], StatusCode::Success));
-    let client =
-        crate::fixture::tls_client(&mock, Credentials::pat("tls-pat", "me", "app").unwrap());
+    let client = crate::support::fixture::tls_client(
+        &mock,
+        Credentials::pat("tls-pat", "me", "app").unwrap(),
+    );
     let response = client
         .post_model_outputs(api::PostModelOutputsRequest::default())
         .await
@@ -166,7 +168,7 @@ async fn a_client_from_a_channel_keeps_it() {
     let mock = MockV2::start().await.unwrap();
     mock.respond::<rpc::PostModelOutputs>(outputs(&["mem"], StatusCode::Success));
     let client = ClarifaiClient::from_channel(
-        crate::fixture::in_memory_channel(&mock),
+        crate::support::fixture::in_memory_channel(&mock),
         Credentials::api_key("mem-key").unwrap(),
     );
     assert!(client.transport().channel().is_some());

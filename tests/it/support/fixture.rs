@@ -227,8 +227,8 @@ where
 /// A MockV2 over TLS, with the test certificate for `localhost` (signed by tests/fixtures/ca.pem).
 pub async fn tls_mock() -> MockV2 {
     MockV2::start_tls(
-        include_bytes!("../fixtures/server.pem"),
-        include_bytes!("../fixtures/server.key"),
+        include_bytes!("../../fixtures/server.pem"),
+        include_bytes!("../../fixtures/server.key"),
     )
     .await
     .unwrap()
@@ -239,7 +239,7 @@ pub fn tls_client(mock: &MockV2, credentials: Credentials) -> ClarifaiClient {
     ClarifaiClient::builder()
         .env_lookup(no_env)
         .endpoint(mock.url())
-        .ca_certificate(include_bytes!("../fixtures/ca.pem"))
+        .ca_certificate(include_bytes!("../../fixtures/ca.pem"))
         .credentials(credentials)
         .build()
         .unwrap()

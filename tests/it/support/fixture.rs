@@ -1,5 +1,5 @@
-//! The shared setup: a MockV2 with a ClarifaiClient pointed at it ([`Fixture`]), the response
-//! builders, and the helpers more than one test module uses.
+//! The shared setup: a MockV2 with a ClarifaiClient pointed at it ([`Fixture`]), the request and
+//! response builders, and the helpers more than one test module uses.
 
 use std::time::Duration;
 
@@ -126,6 +126,14 @@ pub fn status(code: StatusCode, description: &str) -> Option<api::status::Status
         req_id: "req-123".into(),
         ..Default::default()
     })
+}
+
+/// A predict request for the model `id`.
+pub fn predict(id: &str) -> api::PostModelOutputsRequest {
+    api::PostModelOutputsRequest {
+        model_id: id.into(),
+        ..Default::default()
+    }
 }
 
 /// An in-band SUCCESS.

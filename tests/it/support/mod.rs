@@ -1,6 +1,11 @@
 //! What the test modules share that is not a test: the MockV2 [`fixture`] with its builders, the
-//! model-method signatures ([`methods`]), and the two descriptor sets ([`descriptors`]).
+//! hand-driven HTTP/2 server [`h2_server`] and the TCP relay [`relay`] of the transport-fault
+//! tests with the calls and checks they share ([`faults`]), the model-method signatures
+//! ([`methods`]), and the two descriptor sets ([`descriptors`]).
 
 pub mod descriptors;
+pub mod faults;
 pub mod fixture;
+pub mod h2_server;
 pub mod methods;
+pub mod relay;

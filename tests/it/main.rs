@@ -11,6 +11,7 @@ mod build_errors;
 mod cli_context;
 mod connection;
 mod deadline;
+mod endpoint;
 mod fidelity;
 mod generated;
 #[cfg(feature = "gzip")]
@@ -25,6 +26,7 @@ mod progress;
 mod proxy;
 mod resend;
 mod retry;
+mod secrets;
 mod spans;
 mod status;
 mod status_names;

@@ -15,7 +15,7 @@ use clarifai_tonic::mock::MockV2;
 use clarifai_tonic::{Credentials, Error, blocking, rpc};
 use futures_util::StreamExt;
 
-use crate::fixture::{fast_retries, outputs};
+use crate::support::fixture::{fast_retries, outputs};
 
 /// One blocking test at a time: the thread counts must not see another test's client.
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -435,17 +435,17 @@ fn model_methods_block_and_stream_as_iterators() {
     use clarifai_tonic::Value;
     let _serial = serial();
     let served = served(|mock| {
-        crate::methods::serve_signatures(mock, crate::methods::llm());
-        mock.respond::<rpc::PostModelOutputs>(crate::methods::answer("purr"));
+        crate::support::methods::serve_signatures(mock, crate::support::methods::llm());
+        mock.respond::<rpc::PostModelOutputs>(crate::support::methods::answer("purr"));
         mock.on_server_stream::<rpc::GenerateModelOutputs, _, _>(|_| {
-            futures_util::stream::iter(["a", "b"].map(|t| Ok(crate::methods::answer(t))))
+            futures_util::stream::iter(["a", "b"].map(|t| Ok(crate::support::methods::answer(t))))
         });
         mock.on_bidi::<rpc::StreamModelOutputs, _, _>(|request| {
             request.into_inner().map(|request| {
                 let request = request?;
                 let data = request.inputs[0].data.as_ref().unwrap();
                 let chunk = &data.parts[0].data.as_ref().unwrap().string_value;
-                Ok(crate::methods::answer(&format!("{chunk}!")))
+                Ok(crate::support::methods::answer(&format!("{chunk}!")))
             })
         });
     });

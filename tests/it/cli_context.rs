@@ -1,7 +1,10 @@
-//! The Clarifai CLI's config file as the SDK writes it: a context's credentials together with its
-//! `CLARIFAI_API_BASE`, the endpoint precedence, choosing a context by name, and
-//! `CLARIFAI_ROOT_CERTIFICATES_PATH`. The environment is always injected (`env_lookup`), never
-//! the process's own.
+//! What the code leaves out, from the environment and the Clarifai CLI's config file: the one set
+//! of credentials the `CLARIFAI_*` variables may name; the config file as the SDK writes it (a
+//! context's credentials with its `CLARIFAI_API_BASE`, the current context or one by name, the
+//! older `env:` form, `ENVVAR` values) and broken files named without their secrets; the endpoint
+//! from the environment and its precedence; `CLARIFAI_ROOT_CERTIFICATES_PATH`; and
+//! `$HOME/.config/clarifai/config` found on its own. The environment is always injected
+//! (`env_lookup`), never the process's own.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -10,7 +13,8 @@ use clarifai_tonic::api::{self, status::StatusCode};
 use clarifai_tonic::mock::MockV2;
 use clarifai_tonic::{ClarifaiClient, CredentialKind, Credentials, DEFAULT_ENDPOINT, Error, rpc};
 
-use crate::fixture::{outputs, tls_mock};
+use crate::support::credentials::SECRET;
+use crate::support::fixture::{outputs, tls_mock};
 
 /// A config file in a fresh temporary folder, removed on drop.
 struct ConfigDir(PathBuf);
@@ -72,10 +76,66 @@ fn with_config(
 async fn serving() -> MockV2 {
     let mock = MockV2::start().await.unwrap();
     mock.respond::<rpc::ListApps>(api::MultiAppResponse {
-        status: crate::fixture::success(),
+        status: crate::support::fixture::success(),
         ..Default::default()
     });
     mock
+}
+
+#[test]
+fn from_env_picks_the_one_credential_set() {
+    let c = Credentials::from_lookup(env(&[
+        ("CLARIFAI_PAT", SECRET),
+        ("CLARIFAI_USER_ID", "me"),
+        ("CLARIFAI_APP_ID", "app"),
+    ]))
+    .unwrap();
+    assert_eq!(
+        (c.kind(), c.user_id(), c.app_id()),
+        (CredentialKind::Pat, "me", "app")
+    );
+    let c = Credentials::from_lookup(env(&[("CLARIFAI_API_KEY", SECRET)])).unwrap();
+    assert_eq!(c.kind(), CredentialKind::ApiKey);
+    let c = Credentials::from_lookup(env(&[
+        ("CLARIFAI_SESSION_TOKEN", SECRET),
+        ("CLARIFAI_USER_ID", "me"),
+    ]))
+    .unwrap();
+    assert_eq!(c.kind(), CredentialKind::SessionToken);
+
+    let err = Credentials::from_lookup(env(&[("CLARIFAI_PAT", SECRET)])).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidCredentials {
+                what: "user_id",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("CLARIFAI_USER_ID"));
+
+    let err = Credentials::from_lookup(env(&[
+        ("CLARIFAI_PAT", SECRET),
+        ("CLARIFAI_API_KEY", SECRET),
+    ]))
+    .unwrap_err();
+    match &err {
+        Error::ConflictingCredentials { names } => {
+            assert_eq!(names, &["CLARIFAI_PAT", "CLARIFAI_API_KEY"])
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(err.to_string().contains("CLARIFAI_PAT, CLARIFAI_API_KEY"));
+    assert!(!format!("{err} {err:?}").contains(SECRET));
+
+    // Nothing set and no config file: say what to set.
+    let err = Credentials::from_lookup(env(&[("HOME", "/nonexistent-home-for-test")])).unwrap_err();
+    assert!(matches!(err, Error::MissingCredentials { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("CLARIFAI_PAT") && err.to_string().contains("CLARIFAI_API_KEY")
+    );
 }
 
 #[tokio::test]
@@ -134,6 +194,102 @@ async fn the_older_env_form_carries_its_base_too() {
         .await
         .unwrap();
     assert_eq!(mock.calls()[0].header("authorization"), Some("Key dev-pat"));
+}
+
+#[test]
+fn config_file_contexts_and_envvar() {
+    let dir = ConfigDir::new(
+        "contexts",
+        &format!(
+            "current_context: work\ncontexts:\n  work:\n    env:\n      CLARIFAI_PAT: {SECRET}\n      CLARIFAI_USER_ID: me\n      CLARIFAI_APP_ID: app\n      CLARIFAI_API_BASE: https://api.clarifai.com\n  flat:\n    CLARIFAI_API_KEY: {SECRET}\n  fromenv:\n    env:\n      CLARIFAI_PAT: ENVVAR\n      CLARIFAI_USER_ID: me\n"
+        ),
+    );
+    let path = dir.path();
+    let c = Credentials::from_config(&path, None).unwrap();
+    assert_eq!(
+        (c.kind(), c.user_id(), c.app_id()),
+        (CredentialKind::Pat, "me", "app")
+    );
+    let c = Credentials::from_config(&path, Some("flat")).unwrap();
+    assert_eq!(c.kind(), CredentialKind::ApiKey);
+
+    let err = Credentials::from_config(&path, Some("nope")).unwrap_err();
+    assert!(
+        err.to_string().contains("nope") && err.to_string().contains("work"),
+        "{err}"
+    );
+
+    // from_env falls back to the file; env ids win over the file's.
+    let c =
+        Credentials::from_lookup(with_config(&path, &[("CLARIFAI_APP_ID", "other-app")])).unwrap();
+    assert_eq!((c.user_id(), c.app_id()), ("me", "other-app"));
+    // An env secret wins over the file entirely.
+    assert_eq!(
+        Credentials::from_lookup(with_config(&path, &[("CLARIFAI_API_KEY", "env-key")]))
+            .unwrap()
+            .kind(),
+        CredentialKind::ApiKey
+    );
+
+    // ENVVAR reads the variable (through the lookup, never the process's environment), and
+    // says which one is missing.
+    let err = ClarifaiClient::builder()
+        .env_lookup(with_config(&path, &[]))
+        .cli_context("fromenv")
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Config { line: Some(_), .. }),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("ENVVAR") && err.to_string().contains("CLARIFAI_PAT"),
+        "{err}"
+    );
+}
+
+#[test]
+fn broken_config_files_name_the_file_and_line_but_not_the_secret() {
+    let broken = [
+        (
+            "syntax",
+            format!(
+                "current_context: a\ncontexts:\n  a:\n    CLARIFAI_PAT: {SECRET}\n   bad: [unclosed\n"
+            ),
+        ),
+        (
+            "shape",
+            format!("current_context: a\ncontexts: [{SECRET}]\n"),
+        ),
+        (
+            "value",
+            format!("contexts:\n  a:\n    CLARIFAI_PAT: [{SECRET}]\n"),
+        ),
+        (
+            "nonsecret",
+            "contexts:\n  a:\n    CLARIFAI_PAT: \"a b\"\n".to_owned(),
+        ),
+    ];
+    for (name, text) in broken {
+        let dir = ConfigDir::new(&format!("broken-{name}"), &text);
+        let path = dir.path();
+        let err = Credentials::from_config(&path, None).unwrap_err();
+        let shown = format!("{err} {err:?}");
+        assert!(!shown.contains(SECRET), "{name}: secret leaked: {shown}");
+        assert!(
+            shown.contains(&path.display().to_string()),
+            "{name}: {shown}"
+        );
+        if name != "nonsecret" {
+            assert!(
+                matches!(err, Error::Config { line: Some(_), .. }),
+                "{name}: {err:?}"
+            );
+        }
+    }
+    let err = Credentials::from_config("/no/such/dir/config", None).unwrap_err();
+    assert!(matches!(err, Error::Config { line: None, .. }));
+    assert!(err.to_string().contains("/no/such/dir/config"));
 }
 
 #[tokio::test]
@@ -195,6 +351,23 @@ async fn the_endpoint_precedence() {
     assert_eq!(client.credentials().kind(), CredentialKind::ApiKey);
     assert_eq!(client.credentials().cli_api_base(), None);
     assert_eq!(client.endpoint(), Some(DEFAULT_ENDPOINT));
+}
+
+#[test]
+fn endpoint_from_the_environment() {
+    use clarifai_tonic::{DEFAULT_ENDPOINT, endpoint_from_env};
+    assert_eq!(endpoint_from_env(env(&[])), DEFAULT_ENDPOINT);
+    assert_eq!(
+        endpoint_from_env(env(&[("CLARIFAI_GRPC_BASE", "api-dev.clarifai.com")])),
+        "https://api-dev.clarifai.com"
+    );
+    assert_eq!(
+        endpoint_from_env(env(&[
+            ("CLARIFAI_GRPC_BASE", "a.com"),
+            ("CLARIFAI_API_BASE", "http://127.0.0.1:9")
+        ])),
+        "http://127.0.0.1:9"
+    );
 }
 
 #[tokio::test]
@@ -297,7 +470,7 @@ async fn root_certificates_from_the_environment() {
 async fn the_home_config_is_found_and_a_bare_host_means_tls() {
     let mock = tls_mock().await;
     mock.respond::<rpc::ListApps>(api::MultiAppResponse {
-        status: crate::fixture::success(),
+        status: crate::support::fixture::success(),
         ..Default::default()
     });
     let bare = format!("localhost:{}", mock.addr().port());

@@ -1,7 +1,11 @@
-//! The client and its connection: clones share one connection (ten thousand concurrent calls
-//! through it), an in-memory channel of your own, TLS with a custom CA, HTTP/2 keepalive pings and
-//! the connect timeout.
+//! The client and its connections: clones share one connection (ten thousand concurrent calls
+//! through it), the calls that wait for a connect share it, `http2_connections(n)` spreads calls
+//! over n, a connection the server drops or the network cuts is replaced at the next call, a
+//! dropped client closes its connections, HTTP/2 keepalive pings an idle connection, and the
+//! connect timeout bounds a connect that hangs. [`Counting`] is a TCP relay that counts the
+//! connections it carries and those the client closed.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -9,8 +13,65 @@ use clarifai_tonic::api::{self, status::StatusCode};
 use clarifai_tonic::mock::MockV2;
 use clarifai_tonic::{ClarifaiClient, Credentials, Error, RetryPolicy, rpc};
 use futures_util::StreamExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
 
-use crate::fixture::{Fixture, no_env, outputs};
+use crate::support::faults::{client_for, post_inputs};
+use crate::support::fixture::{Fixture, outputs, predict, success};
+use crate::support::relay::Forwarder;
+
+/// A TCP relay to `target` that counts the connections it accepts, and those the client has
+/// closed.
+struct Counting {
+    addr: SocketAddr,
+    connections: Arc<AtomicUsize>,
+    closed: Arc<AtomicUsize>,
+    /// Signalled each time a relayed connection ends.
+    ended: Arc<Notify>,
+}
+
+impl Counting {
+    async fn start(target: SocketAddr) -> Counting {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let closed = Arc::new(AtomicUsize::new(0));
+        let ended = Arc::new(Notify::new());
+        let (counted, closings, signal) = (connections.clone(), closed.clone(), ended.clone());
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                counted.fetch_add(1, Ordering::SeqCst);
+                let (closings, signal) = (closings.clone(), signal.clone());
+                tokio::spawn(async move {
+                    if let Ok(mut outbound) = TcpStream::connect(target).await {
+                        // Ends when the client closes its side (or either side fails).
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                    closings.fetch_add(1, Ordering::SeqCst);
+                    signal.notify_one();
+                });
+            }
+        });
+        Counting {
+            addr,
+            connections,
+            closed,
+            ended,
+        }
+    }
+
+    fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+}
+
+/// The mock answers each PostModelOutputs with an output named after the request's model id.
+fn echo_model_id(mock: &MockV2) {
+    mock.on::<rpc::PostModelOutputs, _, _>(|req| {
+        let id = req.into_inner().model_id;
+        async move { Ok(outputs(&[&id], StatusCode::Success)) }
+    });
+}
 
 #[test]
 fn the_client_is_cheap_to_share() {
@@ -64,59 +125,121 @@ async fn ten_thousand_calls_256_at_a_time_none_lost_or_duplicated() {
     assert_eq!(mock.call_count(), 10_000);
 }
 
-#[tokio::test]
-async fn the_client_works_over_an_in_memory_channel() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_calls_share_one_connect_and_one_connection() {
     let mock = MockV2::start().await.unwrap();
-    mock.respond::<rpc::PostModelOutputs>(outputs(&["mem"], StatusCode::Success));
-    let channel = crate::fixture::in_memory_channel(&mock);
-    let client = ClarifaiClient::from_channel(channel, Credentials::api_key("mem-key").unwrap());
-    let response = client
-        .post_model_outputs(api::PostModelOutputsRequest::default())
-        .await
-        .unwrap();
-    assert_eq!(response.outputs[0].id, "mem");
-    assert_eq!(mock.calls()[0].header("authorization"), Some("Key mem-key"));
+    echo_model_id(&mock);
+    let relay = Counting::start(mock.addr()).await;
+    let client = Fixture::fast()
+        .with(|b| b.http2_connections(1))
+        .client(format!("http://{}", relay.addr));
+    // 200 calls start at once on a client that has no connection yet: they wait for one
+    // connect, then all go over that connection, each answered with its own response.
+    let answers: Vec<String> = futures_util::stream::iter(0..200)
+        .map(|i| {
+            let client = client.clone();
+            async move {
+                let response = client.post_model_outputs(predict(&i.to_string())).await;
+                response.unwrap().outputs[0].id.clone()
+            }
+        })
+        .buffer_unordered(200)
+        .collect()
+        .await;
+    let mut answers: Vec<u32> = answers.iter().map(|a| a.parse().unwrap()).collect();
+    answers.sort_unstable();
+    assert_eq!(answers, (0..200).collect::<Vec<_>>());
+    assert_eq!(relay.connections(), 1, "one connection for all the calls");
+    assert_eq!(mock.call_count(), 200);
 }
 
 #[tokio::test]
-async fn tls_with_a_custom_ca() {
-    let mock = crate::fixture::tls_mock().await;
-    mock.respond::<rpc::PostModelOutputs>(outputs(&["over tls"], StatusCode::Success));
-    assert!(mock.url().starts_with("https://localhost:"));
-    let client = crate::fixture::tls_client(&mock, Credentials::api_key("tls-key").unwrap());
-    let response = client
-        .post_model_outputs(api::PostModelOutputsRequest::default())
-        .await
-        .unwrap();
-    assert_eq!(response.outputs[0].id, "over tls");
-    assert_eq!(mock.calls()[0].header("authorization"), Some("Key tls-key"));
+async fn calls_spread_over_the_connections_asked_for() {
+    let mock = MockV2::start().await.unwrap();
+    echo_model_id(&mock);
+    let relay = Counting::start(mock.addr()).await;
+    let client = Fixture::fast()
+        .with(|b| b.http2_connections(3))
+        .client(format!("http://{}", relay.addr));
+    for i in 0..30 {
+        let response = client.post_model_outputs(predict(&i.to_string())).await;
+        assert_eq!(response.unwrap().outputs[0].id, i.to_string());
+    }
+    assert_eq!(relay.connections(), 3, "round robin over three connections");
+}
 
-    // Without the CA the handshake fails: a typed error, and the key never reaches the server.
-    let untrusted = ClarifaiClient::builder()
-        .env_lookup(no_env)
-        .endpoint(mock.url())
-        .retry_policy(RetryPolicy::none())
-        .credentials(Credentials::api_key("tls-key").unwrap())
-        .build()
-        .unwrap();
-    let err = untrusted
-        .post_model_outputs(api::PostModelOutputsRequest::default())
-        .await
-        .unwrap_err();
+#[tokio::test]
+async fn a_connection_the_server_drops_is_replaced_on_the_next_call() {
+    let mock = MockV2::start().await.unwrap();
+    echo_model_id(&mock);
+    let relay = Counting::start(mock.addr()).await;
+    let client = Fixture::fast().client(format!("http://{}", relay.addr));
+    for round in 0..5 {
+        let response = client
+            .post_model_outputs(predict(&format!("round {round}")))
+            .await
+            .unwrap_or_else(|e| panic!("round {round}: {e}"));
+        assert_eq!(response.outputs[0].id, format!("round {round}"));
+        mock.drop_connections();
+        // Let the client's connection task see the connection go.
+        for _ in 0..100 {
+            tokio::task::yield_now().await;
+        }
+    }
+    assert_eq!(mock.call_count(), 5);
+    assert_eq!(relay.connections(), 5, "a new connection after each drop");
+}
+
+#[tokio::test]
+async fn a_connection_cut_between_calls_fails_no_later_call() {
+    let (mock, _) = Fixture::fast().start().await;
+    mock.respond::<rpc::PostInputs>(api::MultiInputResponse {
+        status: success(),
+        ..Default::default()
+    });
+    let relay = Forwarder::start(mock.addr()).await;
+    let client = client_for(format!("http://{}", relay.addr));
+    for round in 0..20 {
+        post_inputs(&client)
+            .await
+            .unwrap_or_else(|e| panic!("round {round}: {e}"));
+        relay.cut().await;
+    }
+    post_inputs(&client).await.unwrap();
+    assert_eq!(mock.calls_to::<rpc::PostInputs>().len(), 21);
+    assert_eq!(relay.connections(), 21, "one connection per round");
+}
+
+#[tokio::test]
+async fn a_dropped_client_closes_its_connections() {
+    let mock = MockV2::start().await.unwrap();
+    echo_model_id(&mock);
+    let relay = Counting::start(mock.addr()).await;
+    let client = Fixture::fast().client(format!("http://{}", relay.addr));
+    for i in 0..2 {
+        client
+            .post_model_outputs(predict(&i.to_string()))
+            .await
+            .unwrap();
+    }
+    assert_eq!(relay.connections(), 2);
+    let clone = client.clone();
+    drop(client);
     assert_eq!(
-        err.transport_fault(),
-        Some(clarifai_tonic::TransportFault::CertificateNotTrusted),
-        "{err:?}"
+        relay.closed.load(Ordering::SeqCst),
+        0,
+        "a clone still holds them"
     );
-    let chain = std::iter::successors(Some(&err as &dyn std::error::Error), |e| e.source())
-        .map(|e| format!("{e} / {e:?}"))
-        .collect::<Vec<_>>()
-        .join("\n");
-    assert!(
-        chain.contains("UnknownIssuer"),
-        "not a certificate error: {chain}"
-    );
-    assert_eq!(mock.call_count(), 1);
+    drop(clone);
+    // No connection task keeps a connection (or its keepalive pings) alive for a client that
+    // is gone: h2 closes each once nothing can open a stream on it.
+    tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        while relay.closed.load(Ordering::SeqCst) < 2 {
+            relay.ended.notified().await;
+        }
+    })
+    .await
+    .expect("the dropped client's connections stayed open");
 }
 
 /// A TCP proxy to `target`: forwards both ways, and reads the client's HTTP/2 frames as they

@@ -9,7 +9,7 @@ use tokio::time::Instant;
 use clarifai_tonic::api::{self, status::StatusCode};
 use clarifai_tonic::{RetryPolicy, rpc};
 
-use crate::fixture::{Fixture, grpc_timeout, outputs};
+use crate::support::fixture::{Fixture, grpc_timeout, outputs};
 
 #[tokio::test]
 async fn a_handler_slower_than_the_deadline_gives_a_timeout() {
@@ -101,7 +101,7 @@ async fn a_body_that_stalls_after_the_headers_still_times_out() {
         let addr = listener.local_addr().unwrap();
         let server = tokio::spawn(tonic::transport::Server::builder().serve_with_incoming(
             StallAfterHeaders { send_message },
-            crate::fixture::accepted(listener),
+            crate::support::fixture::accepted(listener),
         ));
         let client = Fixture::new()
             .timeout(Duration::from_millis(300))
@@ -160,7 +160,7 @@ async fn no_timeout_waits_as_long_as_the_server_takes() {
     mock.on::<rpc::ListModels, _, _>(|_| async {
         tokio::time::sleep(Duration::from_secs(3600)).await;
         Ok(api::MultiModelResponse {
-            status: crate::fixture::success(),
+            status: crate::support::fixture::success(),
             ..Default::default()
         })
     });

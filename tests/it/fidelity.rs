@@ -6,7 +6,6 @@
 //! Everything here runs offline, from the fixture and the build's own output.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 
 use clarifai_tonic::prost::{self, Message as _};
 use prost_reflect::prost::bytes::Bytes;
@@ -15,8 +14,7 @@ use prost_reflect::{
     MethodDescriptor, ReflectMessage as _, Value,
 };
 
-/// The descriptors build.rs loaded from codegen/clarifai.binpb (what the protos compile to).
-static OURS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/descriptors.binpb"));
+use crate::support::descriptors::{official, ours};
 
 /// Decodes `bytes` as `T` (the generated prost type) and encodes it again.
 type Roundtrip = fn(&[u8]) -> Result<Vec<u8>, prost::DecodeError>;
@@ -28,37 +26,6 @@ fn roundtrip<T: prost::Message + Default>(bytes: &[u8]) -> Result<Vec<u8>, prost
 /// Every Clarifai message type of the build, by full name, with its generated type's round trip.
 static MESSAGE_TYPES: &[(&str, Roundtrip)] =
     include!(concat!(env!("OUT_DIR"), "/message_types.rs"));
-
-/// The official client's descriptors: the one `clarifai-grpc-<version>.binpb` in tests/fixtures.
-pub(crate) fn official() -> (String, DescriptorPool) {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"));
-    let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("tests/fixtures")
-        .map(|e| e.expect("a fixture entry").path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("clarifai-grpc-") && n.ends_with(".binpb"))
-        })
-        .collect();
-    assert_eq!(
-        found.len(),
-        1,
-        "expected exactly one clarifai-grpc-<version>.binpb in {}, found {found:?}; \
-         run scripts/official-descriptors <version>",
-        dir.display()
-    );
-    let path = found.remove(0);
-    let name = path.file_stem().unwrap().to_string_lossy().into_owned();
-    let bytes = std::fs::read(&path).expect("read the fixture");
-    let pool = DescriptorPool::decode(bytes.as_slice())
-        .unwrap_or_else(|e| panic!("{} is not a valid FileDescriptorSet: {e}", path.display()));
-    (name, pool)
-}
-
-pub(crate) fn ours() -> DescriptorPool {
-    DescriptorPool::decode(OURS).expect("build.rs wrote a valid FileDescriptorSet")
-}
 
 /// Files of the official client that are not part of the API and that proto/ leaves out on
 /// purpose (see proto/VERSION).

@@ -11,7 +11,7 @@ use clarifai_tonic::mock::MockV2;
 use clarifai_tonic::rpc::{self, AuthType, Streaming};
 use futures_util::StreamExt;
 
-use crate::fixture::{Fixture, outputs, stream_all, success};
+use crate::support::fixture::{Fixture, outputs, stream_all, success};
 
 /// The rpc names, read straight from the vendored service.proto.
 fn rpcs_in_proto() -> BTreeSet<String> {

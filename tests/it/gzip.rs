@@ -12,7 +12,7 @@ use clarifai_tonic::mock::MockV2;
 use clarifai_tonic::rpc;
 use futures_util::future::BoxFuture;
 
-use crate::fixture::{Fixture, accepted, success};
+use crate::support::fixture::{Fixture, accepted, success};
 
 /// One call as it crossed the wire: each side's `grpc-encoding` and its body's size in bytes.
 #[derive(Debug, Default)]

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use clarifai_tonic::api::{self, Input, status::StatusCode};
 use clarifai_tonic::{Error, TryStreamExt, Upload, UploadProgress, rpc};
 
-use crate::fixture::{Fixture, outputs, status};
+use crate::support::fixture::{Fixture, outputs, status};
 
 const URL: &str = "https://samples.clarifai.com/metro-north.jpg";
 

@@ -6,7 +6,7 @@
 use clarifai_tonic::api::{self, status::StatusCode};
 use clarifai_tonic::{Error, rpc};
 
-use crate::fixture::{Fixture, outputs, success};
+use crate::support::fixture::{Fixture, outputs, success};
 
 #[tokio::test]
 async fn a_response_over_the_limit_is_a_clear_error_and_the_client_recovers() {

@@ -1,5 +1,7 @@
 //! The integration tests, in one binary (one link instead of several): each module runs against
-//! MockV2 over a real socket. The shared setup and helpers are in `fixture`.
+//! MockV2 over a real socket, or against the build's own output. What the modules share and is
+//! not a test (the MockV2 fixture, the hand-driven HTTP/2 server, the TCP relay, ...) is in
+//! `support`.
 
 mod auth;
 mod binpb;
@@ -10,9 +12,8 @@ mod classification;
 mod cli_context;
 mod connection;
 mod deadline;
-mod faults;
+mod endpoint;
 mod fidelity;
-mod fixture;
 mod generated;
 #[cfg(feature = "gzip")]
 mod gzip;
@@ -24,11 +25,15 @@ mod methods_sdk;
 mod paginate;
 mod progress;
 mod proxy;
+mod resend;
 mod retry;
+mod secrets;
 mod spans;
 mod status;
 mod status_names;
 mod streams;
+mod support;
+mod tls;
 mod transport;
 mod url;
 mod user_app_id;

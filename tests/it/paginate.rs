@@ -14,7 +14,7 @@ use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use prost_reflect::{DescriptorPool, DynamicMessage, Kind, Value};
 
-use crate::fixture::{Fixture, status, success};
+use crate::support::fixture::{Fixture, status, success};
 
 #[tokio::test]
 async fn pagination_yields_every_item_and_stops_at_the_first_empty_page() {
@@ -282,7 +282,7 @@ fn helpers() -> Vec<(&'static str, Helper, Responder)> {
 /// its empty answer.
 #[tokio::test]
 async fn every_list_stream_helper_pages_until_an_empty_page() {
-    let pool = crate::fidelity::ours();
+    let pool = crate::support::descriptors::ours();
     let paged: Vec<&str> = rpc::RPCS
         .iter()
         .filter(|info| {

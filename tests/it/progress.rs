@@ -8,7 +8,7 @@ use std::time::Duration;
 use clarifai_tonic::api::{self, status::StatusCode};
 use clarifai_tonic::{Error, StreamExt, rpc, stream};
 
-use crate::fixture::{Fixture, status};
+use crate::support::fixture::{Fixture, status};
 
 fn upload_answer(code: StatusCode) -> api::PostModelVersionsUploadResponse {
     api::PostModelVersionsUploadResponse {

@@ -14,7 +14,7 @@ use clarifai_tonic::{ClarifaiClient, ClientBuilder, Credentials, Error, Transpor
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::fixture::{outputs, tls_mock};
+use crate::support::fixture::{outputs, tls_mock};
 
 const PAT: &str = "pat-secret-4711";
 const PASSWORD: &str = "proxy-password-0815";
@@ -117,7 +117,7 @@ fn builder(env: &[(&str, String)]) -> ClientBuilder {
         .collect();
     ClarifaiClient::builder()
         .credentials(Credentials::pat(PAT, "me", "app").unwrap())
-        .retry_policy(crate::fixture::fast_retries())
+        .retry_policy(crate::support::fixture::fast_retries())
         .timeout(Duration::from_secs(10))
         .env_lookup(move |name| env.get(name).cloned())
 }
@@ -279,7 +279,7 @@ async fn a_proxy_that_is_overloaded_is_tried_again() {
     let proxy = ConnectProxy::start("503 Service Unavailable").await;
     let client = tls_builder(&mock, &[])
         .proxy(proxy.url())
-        .retry_policy(crate::fixture::fast_retries().transparent_retries(2))
+        .retry_policy(crate::support::fixture::fast_retries().transparent_retries(2))
         .build()
         .unwrap();
     let err = predict(&client).await.unwrap_err();
@@ -302,7 +302,7 @@ async fn a_dead_proxy_is_a_connect_failure_naming_it() {
     let dead = listener.local_addr().unwrap();
     drop(listener);
     let client = tls_builder(&mock, &[("HTTPS_PROXY", format!("http://{dead}"))])
-        .retry_policy(crate::fixture::fast_retries().transparent_retries(1))
+        .retry_policy(crate::support::fixture::fast_retries().transparent_retries(1))
         .build()
         .unwrap();
     let err = predict(&client).await.unwrap_err();

@@ -12,7 +12,7 @@ use clarifai_tonic::{RetryPolicy, rpc};
 use futures_util::StreamExt;
 use tokio::time::Instant;
 
-use crate::fixture::{Fixture, fast_retries, grpc_timeout, outputs};
+use crate::support::fixture::{Fixture, fast_retries, grpc_timeout, outputs};
 
 /// A handler that fails the first `failures` calls with `fail`, then answers `ok`.
 fn flaky(
@@ -290,7 +290,7 @@ async fn the_default_policy_retries_its_in_band_codes_on_every_rpc() {
             };
             async move {
                 Ok(api::MultiInputResponse {
-                    status: crate::fixture::status(code, "once"),
+                    status: crate::support::fixture::status(code, "once"),
                     ..Default::default()
                 })
             }

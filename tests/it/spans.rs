@@ -5,7 +5,7 @@ use clarifai_tonic::api::{self, status::StatusCode};
 use clarifai_tonic::rpc;
 use futures_util::StreamExt;
 
-use crate::fixture::{Fixture, stream_all, traced};
+use crate::support::fixture::{Fixture, stream_all, traced};
 
 fn output(id: &str) -> api::MultiOutputResponse {
     api::MultiOutputResponse {

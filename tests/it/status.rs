@@ -1,10 +1,16 @@
 //! In-band Clarifai statuses and gRPC errors as typed errors: MIXED_STATUS keeps the partial
-//! response, auth failures say what to check, unknown codes keep their number.
+//! response, a response with no status is an error that keeps it, auth failures say what to
+//! check, every 11xxx code is in the group (auth, rate limited, invalid request) its name says,
+//! unknown codes keep their number.
+
+use std::collections::HashMap;
 
 use clarifai_tonic::api::{self, status::StatusCode};
-use clarifai_tonic::{Error, rpc};
+use clarifai_tonic::{Error, RetryPolicy, rpc};
 
-use crate::fixture::{Fixture, outputs, status};
+use crate::support::faults::{client_for, post_inputs};
+use crate::support::fixture::{Fixture, outputs, status};
+use crate::support::h2_server::{Act, ConnAct, H2Server};
 
 #[tokio::test]
 async fn mixed_status_is_an_error_that_keeps_the_partial_outputs() {
@@ -43,6 +49,39 @@ async fn mixed_status_is_an_error_that_keeps_the_partial_outputs() {
     };
     let owned: api::MultiOutputResponse = boxed.into_response().unwrap();
     assert_eq!(owned.outputs[1].id, "second");
+}
+
+#[tokio::test]
+async fn a_response_with_no_status_is_an_error_that_keeps_it() {
+    let server = H2Server::start(|_| ConnAct::Serve, |_| Act::AnswerWithoutStatus).await;
+    let client = client_for(server.url());
+    let err = post_inputs(&client).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::MissingStatus {
+                rpc: "PostInputs",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.response::<api::MultiInputResponse>().is_some());
+    assert_eq!(server.processed(), 1, "not retried");
+
+    // MockV2 fills in SUCCESS for a handler that sets no status, unless told not to.
+    let (mock, client) = Fixture::fast().start().await;
+    mock.respond::<rpc::ListModels>(api::MultiModelResponse::default());
+    client
+        .list_models(api::ListModelsRequest::default())
+        .await
+        .expect("MockV2 filled the status");
+    mock.set_fill_status(false);
+    let err = client
+        .list_models(api::ListModelsRequest::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::MissingStatus { .. }), "{err:?}");
 }
 
 #[tokio::test]
@@ -86,6 +125,89 @@ async fn auth_failures_say_what_to_check() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("no usable key"), "{err}");
+}
+
+#[tokio::test]
+async fn every_11xxx_code_is_in_the_group_its_name_says() {
+    let (mock, client) = Fixture::new().retry(RetryPolicy::none()).start().await;
+    // The handler answers with the code the request names in model_id.
+    mock.on::<rpc::PostModelOutputs, _, _>(|req| {
+        let code = req.into_inner().model_id.parse::<i32>().unwrap();
+        async move {
+            let mut response = outputs(&[], StatusCode::Success);
+            response.status.as_mut().unwrap().code = code;
+            Ok(response)
+        }
+    });
+    // (auth, rate limited, invalid request) for each 11xxx name.
+    let expected: HashMap<&str, (bool, bool, bool)> = [
+        ("CONN_ACCOUNT_ISSUES", (false, false, false)),
+        ("CONN_TOKEN_INVALID", (true, false, false)),
+        ("CONN_CREDENTIALS_INVALID", (true, false, false)),
+        ("CONN_EXCEED_HOURLY_LIMIT", (false, true, false)),
+        ("CONN_EXCEED_MONTHLY_LIMIT", (false, true, false)),
+        ("CONN_THROTTLED", (false, true, false)),
+        ("CONN_EXCEEDS_LIMITS", (false, true, false)),
+        ("CONN_INSUFFICIENT_SCOPES", (true, false, false)),
+        ("CONN_KEY_INVALID", (true, false, false)),
+        ("CONN_KEY_NOT_FOUND", (true, false, false)),
+        ("CONN_BAD_REQUEST_FORMAT", (false, false, true)),
+        ("CONN_DOES_NOT_EXIST", (false, false, true)),
+        ("CONN_INVALID_REQUEST", (true, false, false)),
+        ("CONN_METHOD_NOT_ALLOWED", (false, false, true)),
+        ("CONN_NO_GDPR_CONSENT", (false, false, false)),
+        ("CONN_INVALID_RANGE", (false, false, true)),
+        ("CONN_AUTH_METHOD_DISABLED", (true, false, false)),
+    ]
+    .into_iter()
+    .collect();
+    let mut checked = 0;
+    for number in 11000..12000 {
+        let Ok(code) = StatusCode::try_from(number) else {
+            continue;
+        };
+        let name = code.as_str_name();
+        let want = *expected
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} ({number}) is new: put it in a group"));
+        let err = client
+            .post_model_outputs(api::PostModelOutputsRequest {
+                model_id: number.to_string(),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        let got = (
+            err.is_auth(),
+            err.is_rate_limited(),
+            err.is_invalid_request(),
+        );
+        assert_eq!(got, want, "{name}: {err}");
+        let text = err.to_string();
+        assert_eq!(
+            text.contains("PAT or API key") || text.contains("scope"),
+            want.0 && name != "CONN_INVALID_REQUEST" && name != "CONN_AUTH_METHOD_DISABLED",
+            "{name}: credentials advice only for credentials codes: {text}"
+        );
+        if want.1 {
+            assert!(text.contains("limit"), "{name}: {text}");
+        }
+        checked += 1;
+    }
+    assert_eq!(
+        checked,
+        expected.len(),
+        "every listed code is in the protos"
+    );
+    // Permissions outside the 11xxx range are auth failures too.
+    let err = client
+        .post_model_outputs(api::PostModelOutputsRequest {
+            model_id: (StatusCode::ModelPermissionDenied as i32).to_string(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(err.is_auth() && !err.is_rate_limited(), "{err}");
 }
 
 #[tokio::test]

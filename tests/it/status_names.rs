@@ -6,10 +6,8 @@ use std::collections::BTreeMap;
 
 use clarifai_tonic::ClarifaiCode;
 use clarifai_tonic::api::status::StatusCode;
-use prost_reflect::DescriptorPool;
 
-/// The descriptors build.rs loaded from codegen/clarifai.binpb (what proto/ compiles to).
-static OURS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/descriptors.binpb"));
+use crate::support::descriptors::ours;
 
 /// `INPUT_DOWNLOAD_FAILED` -> `InputDownloadFailed`, as prost names variants.
 fn upper_camel(proto_name: &str) -> String {
@@ -26,7 +24,7 @@ fn upper_camel(proto_name: &str) -> String {
 
 #[test]
 fn every_proto_name_resolves_in_both_forms() {
-    let pool = DescriptorPool::decode(OURS).expect("build.rs wrote a valid FileDescriptorSet");
+    let pool = ours();
     let e = pool
         .get_enum_by_name("clarifai.api.status.StatusCode")
         .expect("clarifai.api.status.StatusCode");

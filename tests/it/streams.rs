@@ -1,15 +1,17 @@
 //! Server streams through ClarifaiClient: retried before their first message, each item's in-band
-//! status checked, and a connection dropped mid-stream ends the stream with an error item.
+//! status checked, a connection dropped mid-stream ends the stream with an error item, and a
+//! stream that stalls after its first message ends with an idle error.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use clarifai_tonic::api::{self, status::StatusCode};
-use clarifai_tonic::rpc;
+use clarifai_tonic::{Error, rpc};
 use futures_util::StreamExt;
 
-use crate::fixture::{Fixture, outputs};
+use crate::support::faults::GUARD;
+use crate::support::fixture::{Fixture, outputs};
 
 #[tokio::test]
 async fn a_connection_dropped_mid_stream_ends_the_stream_with_an_error() {
@@ -74,4 +76,31 @@ async fn a_stream_is_retried_before_its_first_message() {
         err.response::<api::MultiOutputResponse>().unwrap().outputs[0].id,
         "b"
     );
+}
+
+#[tokio::test]
+async fn a_stream_that_stalls_after_its_first_message_ends_with_an_idle_error() {
+    let (mock, client) = Fixture::fast()
+        .with(|b| b.stream_idle_timeout(Duration::from_millis(200)))
+        .start()
+        .await;
+    mock.on_server_stream::<rpc::GenerateModelOutputs, _, _>(|_| {
+        futures_util::stream::iter([Ok(outputs(&["first"], StatusCode::Success))])
+            .chain(futures_util::stream::pending())
+    });
+    let mut stream = client
+        .generate_model_outputs(api::PostModelOutputsRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(stream.next().await.unwrap().unwrap().outputs[0].id, "first");
+    let next = tokio::time::timeout(GUARD, stream.next())
+        .await
+        .expect("the idle timeout did not fire");
+    let err = next.expect("an error item").unwrap_err();
+    assert!(
+        matches!(err, Error::StreamIdle { rpc: "GenerateModelOutputs", idle } if idle == Duration::from_millis(200)),
+        "{err:?}"
+    );
+    assert!(err.is_timeout());
+    assert!(stream.next().await.is_none(), "nothing after the error");
 }

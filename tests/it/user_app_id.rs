@@ -12,7 +12,7 @@ use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use prost_reflect::{DynamicMessage, Value};
 
-use crate::fixture::Fixture;
+use crate::support::fixture::Fixture;
 
 /// Calls one rpc with an empty request through the client, and gives the request the server
 /// received, encoded, or why there is none.
@@ -431,7 +431,7 @@ fn official_user_app_id(
 
 #[tokio::test]
 async fn a_pat_client_fills_user_app_id_in_every_request_type_that_has_it() {
-    let (_, pool) = crate::fidelity::official();
+    let (_, pool) = crate::support::descriptors::official();
     let (mock, client) = Fixture::new().start().await;
     let mut failures = Vec::new();
     let mut filled = std::collections::BTreeSet::new();

@@ -11,8 +11,8 @@ use clarifai_tonic::api::{self, Input};
 use clarifai_tonic::mock::MockV2;
 use clarifai_tonic::{TryStreamExt, Value, rpc, stream};
 
-use crate::fixture::{Fixture, status};
-use crate::methods::{answer, llm, serve_signatures};
+use crate::support::fixture::{Fixture, status};
+use crate::support::methods::{answer, llm, serve_signatures};
 
 /// PostModelOutputs answers MODEL_LOADING `loading` times, then `answer("warm")`.
 fn warming(mock: &MockV2, loading: usize) -> Arc<AtomicUsize> {

@@ -1,5 +1,5 @@
-//! The shared setup: a MockV2 with a ClarifaiClient pointed at it ([`Fixture`]), the response
-//! builders, and the helpers more than one test module uses.
+//! The shared setup: a MockV2 with a ClarifaiClient pointed at it ([`Fixture`]), the request and
+//! response builders, and the helpers more than one test module uses.
 
 use std::time::Duration;
 
@@ -128,6 +128,14 @@ pub fn status(code: StatusCode, description: &str) -> Option<api::status::Status
     })
 }
 
+/// A predict request for the model `id`.
+pub fn predict(id: &str) -> api::PostModelOutputsRequest {
+    api::PostModelOutputsRequest {
+        model_id: id.into(),
+        ..Default::default()
+    }
+}
+
 /// An in-band SUCCESS.
 pub fn success() -> Option<api::status::Status> {
     status(StatusCode::Success, "Ok")
@@ -227,8 +235,8 @@ where
 /// A MockV2 over TLS, with the test certificate for `localhost` (signed by tests/fixtures/ca.pem).
 pub async fn tls_mock() -> MockV2 {
     MockV2::start_tls(
-        include_bytes!("../fixtures/server.pem"),
-        include_bytes!("../fixtures/server.key"),
+        include_bytes!("../../fixtures/server.pem"),
+        include_bytes!("../../fixtures/server.key"),
     )
     .await
     .unwrap()
@@ -239,7 +247,7 @@ pub fn tls_client(mock: &MockV2, credentials: Credentials) -> ClarifaiClient {
     ClarifaiClient::builder()
         .env_lookup(no_env)
         .endpoint(mock.url())
-        .ca_certificate(include_bytes!("../fixtures/ca.pem"))
+        .ca_certificate(include_bytes!("../../fixtures/ca.pem"))
         .credentials(credentials)
         .build()
         .unwrap()

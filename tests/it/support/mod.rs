@@ -1,0 +1,13 @@
+//! What the test modules share that is not a test: the MockV2 [`fixture`] with its builders, the
+//! hand-driven HTTP/2 server [`h2_server`] and the TCP relay [`relay`] of the transport-fault
+//! tests with the calls and checks they share ([`faults`]), the credentials tests' server and
+//! secret ([`credentials`]), the model-method signatures ([`methods`]), and the two descriptor
+//! sets ([`descriptors`]).
+
+pub mod credentials;
+pub mod descriptors;
+pub mod faults;
+pub mod fixture;
+pub mod h2_server;
+pub mod methods;
+pub mod relay;

@@ -2,14 +2,14 @@
 //! code whatever it says ("quota exceeds" is rate limiting, not a size limit; "Timeout expired"
 //! on CANCELLED is a cancellation, not a timeout), while the client's own encoder, decoder and
 //! channel say what they saw by type (a response over the limit on a tonic channel too, and the
-//! channel's own timeout). A client built outside a runtime says so.
+//! channel's own timeout).
 
 use std::time::Duration;
 
 use clarifai_tonic::api::{self, Input};
 use clarifai_tonic::{ClarifaiClient, ClientBuilder, Credentials, Error, rpc};
 
-use crate::fixture::{Fixture, fast_retries, in_memory_channel, no_env, outputs};
+use crate::support::fixture::{Fixture, fast_retries, in_memory_channel, no_env, outputs};
 
 /// A server that answers every PostModelOutputs with the gRPC status `code` and `message`.
 async fn answering(code: tonic::Code, message: &'static str) -> Error {
@@ -118,15 +118,4 @@ async fn a_channels_own_timeout_is_a_timeout() {
         .await
         .unwrap_err();
     assert!(e.is_timeout(), "{e:?}");
-}
-
-#[test]
-fn building_outside_a_runtime_says_so() {
-    let e = ClarifaiClient::builder()
-        .env_lookup(no_env)
-        .credentials(Credentials::pat("pat", "me", "app").unwrap())
-        .build()
-        .unwrap_err();
-    assert!(matches!(e, Error::NoRuntime), "{e:?}");
-    assert!(e.to_string().contains("inside a tokio runtime"), "{e}");
 }

@@ -78,5 +78,6 @@ fn build_outside_a_runtime_is_an_error_not_a_panic() {
         .credentials(Credentials::api_key("k").unwrap())
         .build()
         .unwrap_err();
+    assert!(matches!(err, Error::NoRuntime), "its own variant: {err:?}");
     assert!(err.to_string().contains("tokio runtime"), "{err}");
 }

@@ -322,12 +322,14 @@ mod url;
 
 pub use accessors::{ClarifaiResponse, Paged, UserAppScoped};
 pub use client::auth::{AuthInterceptor, AuthService, REQUEST_ID_PREFIX, REQUEST_ID_PREFIX_HEADER};
-#[doc(hidden)]
-pub use client::endpoint_from_env;
 pub use client::retry::{DEFAULT_RETRY_CODES, RetryPolicy};
+/// The crate's `Result`: `Result<T, clarifai_tonic::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
 pub use client::{
-    ClarifaiClient, ClientBuilder, DEFAULT_ENDPOINT, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_PAGE_SIZE,
-    DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT, InterceptedV2Client, ResponseStream, Transport,
+    CallOptions, ClarifaiClient, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_ENDPOINT,
+    DEFAULT_KEEPALIVE, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_PAGE_SIZE, DEFAULT_STREAM_IDLE_TIMEOUT,
+    DEFAULT_TIMEOUT, InterceptedV2Client, ResponseStream, Transport,
 };
 pub use credentials::{CredentialKind, CredentialProvider, Credentials, RotatingCredentials};
 pub use error::{ClarifaiCode, ClarifaiError, CodeGroup, Error, TransportFault};

@@ -188,9 +188,26 @@ impl fmt::Debug for Runtime {
 #[derive(Debug, Default)]
 pub struct ClientBuilder(crate::ClientBuilder);
 
+/// Writes each listed setter on the blocking builder as a forward to the async one's.
+macro_rules! forward_setters {
+    ($($(#[$attr:meta])* $name:ident($($arg:ident: $ty:ty),*) => |$b:ident| $body:expr;)*) => {
+        impl ClientBuilder {
+            $(
+                $(#[$attr])*
+                pub fn $name(self, $($arg: $ty),*) -> Self {
+                    ClientBuilder(self.0.$name($($arg),*))
+                }
+            )*
+        }
+    };
+}
+
+// Every setter of the async builder, with its docs: one list, so the two cannot drift apart.
+crate::client::client_builder_setters!(forward_setters);
+
 impl ClientBuilder {
     /// Applies settings of the async [`ClientBuilder`](crate::ClientBuilder): `.configure(|b|
-    /// b.endpoint(url).timeout(t))`. Every setter is there, under its own name and docs.
+    /// b.endpoint(url).timeout(t))`. The blocking builder has every setter itself too.
     pub fn configure(self, f: impl FnOnce(crate::ClientBuilder) -> crate::ClientBuilder) -> Self {
         ClientBuilder(f(self.0))
     }
@@ -285,6 +302,15 @@ impl ClarifaiClient {
     pub fn with_credentials(&self, credentials: Credentials) -> Self {
         ClarifaiClient {
             client: self.client.with_credentials(credentials),
+            runtime: self.runtime.clone(),
+        }
+    }
+
+    /// This client with `options` on every call made through it: see
+    /// [`crate::ClarifaiClient::with_options`].
+    pub fn with_options(&self, options: crate::CallOptions) -> Self {
+        ClarifaiClient {
+            client: self.client.with_options(options),
             runtime: self.runtime.clone(),
         }
     }

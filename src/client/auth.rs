@@ -99,6 +99,21 @@ pub(crate) fn check_pat_only(rpc: &'static RpcInfo, creds: &Credentials) -> Resu
     Ok(())
 }
 
+/// The credentials a call sends, decided in one place for unary calls, streams and
+/// [`AuthService`]: none when the caller put an `authorization` (or session-token) header of
+/// their own, which is then the caller's business; else the call's own [`Credentials`] (in its
+/// extensions, or from [`CallOptions`](crate::CallOptions)); else the client's.
+pub(crate) fn resolve(
+    headers: &[&HeaderMap],
+    per_call: Option<&Credentials>,
+    client: impl FnOnce() -> Credentials,
+) -> Option<Credentials> {
+    if headers.iter().any(|h| caller_set_auth(h)) {
+        return None;
+    }
+    Some(per_call.cloned().unwrap_or_else(client))
+}
+
 impl AuthInterceptor {
     /// Adds the credentials headers to one request, or refuses it.
     fn apply(
@@ -106,15 +121,10 @@ impl AuthInterceptor {
         headers: &mut HeaderMap,
         extensions: &http::Extensions,
     ) -> Result<(), tonic::Status> {
-        if !caller_set_auth(headers) {
-            let from_client;
-            let creds = match extensions.get::<Credentials>() {
-                Some(c) => c,
-                None => {
-                    from_client = self.source.current();
-                    &from_client
-                }
-            };
+        if let Some(creds) = resolve(&[headers], extensions.get::<Credentials>(), || {
+            self.source.current()
+        }) {
+            let creds = &creds;
             if creds.kind() == CredentialKind::ApiKey
                 && let Some(info) = extensions
                     .get::<GrpcMethod>()

@@ -10,14 +10,13 @@ use super::transport::Transport;
 #[cfg(any(feature = "tls-ring", feature = "tls-aws-lc"))]
 use super::transport::connect::tls;
 use super::transport::connect::{Connector, Keepalive, Settings};
-use super::transport::proxy::ProxySetting;
 use super::{
     ClarifaiClient, Config, DEFAULT_ENDPOINT, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_PAGE_SIZE,
     DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT,
 };
 use crate::client::auth::CredentialSource;
 use crate::credentials::CliContext;
-use crate::{CredentialProvider, Credentials, Error, RetryPolicy};
+use crate::{Credentials, Error, RetryPolicy};
 
 /// Builds a [`ClarifaiClient`]. The builder's settings win over the environment.
 #[derive(Default)]
@@ -40,7 +39,7 @@ pub struct ClientBuilder {
     cli_context: Option<String>,
     connections: Option<usize>,
     env: Option<Lookup>,
-    proxy: ProxySetting,
+    proxy: crate::client::transport::proxy::ProxySetting,
 }
 
 /// How the builder reads the environment: the process's, unless [`ClientBuilder::env_lookup`].
@@ -56,40 +55,163 @@ impl std::fmt::Debug for ClientBuilder {
     }
 }
 
+/// Every setter of [`ClientBuilder`], listed once: `client_builder_setters!(define_setters)`
+/// writes them on the async builder, and the blocking builder forwards each one
+/// (`client_builder_setters!(forward_setters)` in `blocking`), so that the two cannot drift
+/// apart. Each entry: its docs and attributes, its name and arguments, then what it does to the
+/// builder `b`.
+macro_rules! client_builder_setters {
+    ($callback:ident) => {
+        $callback! {
+            /// The server: `https://host[:port]` (TLS), `http://host:port` (plaintext, loopback
+            /// only unless [`allow_insecure`](Self::allow_insecure)), or a bare `host[:port]`
+            /// (TLS).
+            ///
+            /// Without it, the first of these that is set:
+            /// 1. `CLARIFAI_API_BASE` (a URL) from the environment, then `CLARIFAI_GRPC_BASE` (a
+            ///    host, TLS on 443);
+            /// 2. the `CLARIFAI_API_BASE` of the Clarifai CLI context the credentials were read
+            ///    from (never another context's; credentials from code or from the environment
+            ///    have none);
+            /// 3. [`DEFAULT_ENDPOINT`](crate::DEFAULT_ENDPOINT).
+            endpoint(endpoint: impl Into<String>) => |b| b.endpoint = Some(endpoint.into());
+
+            /// Takes the credentials, and the endpoint (its `CLARIFAI_API_BASE`), from this
+            /// context of the Clarifai CLI's config file (`$CLARIFAI_CONFIG`, else
+            /// `~/.config/clarifai/config`), instead of the environment and the file's current
+            /// context. A name the file lacks is an error listing the names it has. Credentials
+            /// given in code win over it.
+            cli_context(name: impl Into<String>) => |b| b.cli_context = Some(name.into());
+
+            /// Reads the environment (`CLARIFAI_*`, `HOME`) through `lookup` instead of the
+            /// process's: for tests, or for settings kept elsewhere.
+            env_lookup(lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static)
+                => |b| b.env = Some(std::sync::Arc::new(lookup));
+
+            /// Fixed credentials. Without any, [`Credentials::from_env`](crate::Credentials::from_env)
+            /// is used (or [`cli_context`](Self::cli_context)).
+            credentials(credentials: crate::Credentials)
+                => |b| b.source = Some(crate::client::auth::CredentialSource::Fixed(credentials));
+
+            /// Credentials that can rotate: the provider is asked on every call.
+            credential_provider(provider: impl crate::CredentialProvider)
+                => |b| b.source = Some(crate::client::auth::CredentialSource::Provider(
+                    std::sync::Arc::new(provider),
+                ));
+
+            /// The default per-call deadline (default [`DEFAULT_TIMEOUT`](crate::DEFAULT_TIMEOUT));
+            /// it bounds retries too. For a server-streaming call it bounds the wait for the
+            /// first response; for a bidi stream, only the wait for the server to take the call
+            /// (its response headers), not for a first message.
+            timeout(timeout: std::time::Duration) => |b| b.timeout = Some(Some(timeout));
+
+            /// No default deadline.
+            no_timeout() => |b| b.timeout = Some(None);
+
+            /// The longest a server or bidi stream may go without a response message once it
+            /// has started (default
+            /// [`DEFAULT_STREAM_IDLE_TIMEOUT`](crate::DEFAULT_STREAM_IDLE_TIMEOUT), 5 minutes). A
+            /// stream that stalls longer ends with [`Error::StreamIdle`](crate::Error::StreamIdle).
+            /// The call's deadline bounds only the wait for a stream's first message: this bounds
+            /// each wait after it, however long the stream runs in all. A stream whose silence is
+            /// normal (a runner waiting for work, [`rpc::waits_for_work`](crate::rpc::waits_for_work))
+            /// has none.
+            stream_idle_timeout(idle: std::time::Duration) => |b| b.stream_idle = Some(Some(idle));
+
+            /// No idle bound on streams: a stream that stalls waits for as long as the
+            /// connection lives.
+            no_stream_idle_timeout() => |b| b.stream_idle = Some(None);
+
+            /// How long to wait for a connection (default
+            /// [`DEFAULT_CONNECT_TIMEOUT`](crate::DEFAULT_CONNECT_TIMEOUT), 10 s).
+            connect_timeout(timeout: std::time::Duration) => |b| b.connect_timeout = Some(timeout);
+
+            /// Connects through this HTTP CONNECT proxy (`http://host:port`, or
+            /// `http://user:password@host:port` to send `Proxy-Authorization: Basic`), whatever
+            /// the endpoint (loopback included) and whatever the environment says. TLS to
+            /// Clarifai runs inside the tunnel: the proxy sees the target host, never the key.
+            /// The password never appears in Debug, errors or logs.
+            ///
+            /// Without it, the proxy comes from the environment, as gRPC and curl read it:
+            /// `grpc_proxy` first, then `https_proxy` / `HTTPS_PROXY` for TLS endpoints or
+            /// `http_proxy` / `HTTP_PROXY` for plaintext ones, except for the hosts `no_proxy` /
+            /// `NO_PROXY` names (suffixes, IPs, CIDRs, `*`).
+            proxy(url: impl Into<String>)
+                => |b| b.proxy = crate::client::transport::proxy::ProxySetting::Url(url.into());
+
+            /// Connects directly, whatever the environment's proxy variables say.
+            no_proxy() => |b| b.proxy = crate::client::transport::proxy::ProxySetting::Off;
+
+            /// HTTP/2 keepalive ping interval (default
+            /// [`DEFAULT_KEEPALIVE`](crate::DEFAULT_KEEPALIVE), 30 s).
+            keepalive(interval: std::time::Duration) => |b| b.keepalive = Some(interval);
+
+            /// The HTTP/2 flow-control window of each call's response, in bytes (hyper's
+            /// default: 2 MiB). Up to this much of a response can wait in the connection before
+            /// the client reads it into one message buffer, so for responses smaller than the
+            /// window their memory is briefly doubled; a smaller window trades that for
+            /// throughput on large responses.
+            http2_stream_window(bytes: u32) => |b| b.stream_window = Some(bytes);
+
+            /// The HTTP/2 flow-control window of the whole connection, in bytes (hyper's
+            /// default: 5 MiB).
+            http2_connection_window(bytes: u32) => |b| b.connection_window = Some(bytes);
+
+            /// How many HTTP/2 connections the client spreads its calls over, round robin
+            /// (default 2; at least 1). For measuring (BENCHMARKS.md).
+            #[doc(hidden)]
+            http2_connections(connections: usize) => |b| b.connections = Some(connections.max(1));
+
+            /// The retry policy (default [`RetryPolicy::default`](crate::RetryPolicy::default)).
+            retry_policy(policy: crate::RetryPolicy) => |b| b.retry = Some(policy);
+
+            /// The largest response message accepted (default
+            /// [`DEFAULT_MAX_MESSAGE_SIZE`](crate::DEFAULT_MAX_MESSAGE_SIZE)).
+            max_decoding_message_size(bytes: usize) => |b| b.max_decoding = Some(bytes);
+
+            /// The largest request message sent (default
+            /// [`DEFAULT_MAX_MESSAGE_SIZE`](crate::DEFAULT_MAX_MESSAGE_SIZE)).
+            max_encoding_message_size(bytes: usize) => |b| b.max_encoding = Some(bytes);
+
+            /// The page size of the `list_*_stream` helpers when a request leaves `per_page` at
+            /// 0.
+            page_size(per_page: u32) => |b| b.page_size = Some(per_page.max(1));
+
+            /// Allows plaintext `http://` to a host that is not loopback. Off by default, so that
+            /// a key is never sent in the clear by accident.
+            allow_insecure(allow: bool) => |b| b.allow_insecure = allow;
+
+            /// Trusts one more CA certificate (PEM), for corporate proxies and private
+            /// deployments.
+            ca_certificate(pem: impl AsRef<[u8]>) => |b| b.ca_pem.push(pem.as_ref().to_vec());
+
+            /// Compresses requests with gzip and accepts gzip responses (feature `gzip`).
+            #[cfg(feature = "gzip")]
+            gzip(enabled: bool) => |b| b.gzip = enabled;
+        }
+    };
+}
+pub(crate) use client_builder_setters;
+
+/// Writes the listed setters on [`ClientBuilder`].
+macro_rules! define_setters {
+    ($($(#[$attr:meta])* $name:ident($($arg:ident: $ty:ty),*) => |$b:ident| $body:expr;)*) => {
+        impl ClientBuilder {
+            $(
+                $(#[$attr])*
+                pub fn $name(mut self, $($arg: $ty),*) -> Self {
+                    let $b = &mut self;
+                    $body;
+                    self
+                }
+            )*
+        }
+    };
+}
+
+client_builder_setters!(define_setters);
+
 impl ClientBuilder {
-    /// The server: `https://host[:port]` (TLS), `http://host:port` (plaintext, loopback only
-    /// unless [`allow_insecure`](Self::allow_insecure)), or a bare `host[:port]` (TLS).
-    ///
-    /// Without it, the first of these that is set:
-    /// 1. `CLARIFAI_API_BASE` (a URL) from the environment, then `CLARIFAI_GRPC_BASE` (a host, TLS
-    ///    on 443);
-    /// 2. the `CLARIFAI_API_BASE` of the Clarifai CLI context the credentials were read from
-    ///    (never another context's; credentials from code or from the environment have none);
-    /// 3. [`DEFAULT_ENDPOINT`](crate::DEFAULT_ENDPOINT).
-    pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
-        self.endpoint = Some(endpoint.into());
-        self
-    }
-
-    /// Takes the credentials, and the endpoint (its `CLARIFAI_API_BASE`), from this context of
-    /// the Clarifai CLI's config file (`$CLARIFAI_CONFIG`, else `~/.config/clarifai/config`),
-    /// instead of the environment and the file's current context. A name the file lacks is an
-    /// error listing the names it has. Credentials given in code win over it.
-    pub fn cli_context(mut self, name: impl Into<String>) -> Self {
-        self.cli_context = Some(name.into());
-        self
-    }
-
-    /// Reads the environment (`CLARIFAI_*`, `HOME`) through `lookup` instead of the process's:
-    /// for tests, or for settings kept elsewhere.
-    pub fn env_lookup(
-        mut self,
-        lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
-    ) -> Self {
-        self.env = Some(Arc::new(lookup));
-        self
-    }
-
     /// One environment variable, through [`env_lookup`](Self::env_lookup) if set; empty counts
     /// as unset (white space does not: a blank secret is reported as such).
     fn var(&self, name: &str) -> Option<String> {
@@ -98,148 +220,6 @@ impl ClientBuilder {
             None => std::env::var(name).ok(),
         }
         .filter(|v| !v.is_empty())
-    }
-
-    /// Fixed credentials. Without any, [`Credentials::from_env`] is used (or
-    /// [`cli_context`](Self::cli_context)).
-    pub fn credentials(mut self, credentials: Credentials) -> Self {
-        self.source = Some(CredentialSource::Fixed(credentials));
-        self
-    }
-
-    /// Credentials that can rotate: the provider is asked on every call.
-    pub fn credential_provider(mut self, provider: impl CredentialProvider) -> Self {
-        self.source = Some(CredentialSource::Provider(Arc::new(provider)));
-        self
-    }
-
-    /// The default per-call deadline (default [`DEFAULT_TIMEOUT`]); it bounds retries too. For a
-    /// server-streaming call it bounds the wait for the first response; for a bidi stream, only
-    /// the wait for the server to take the call (its response headers), not for a first message.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(Some(timeout));
-        self
-    }
-
-    /// No default deadline.
-    pub fn no_timeout(mut self) -> Self {
-        self.timeout = Some(None);
-        self
-    }
-
-    /// The longest a server or bidi stream may go without a response message once it has
-    /// started (default [`DEFAULT_STREAM_IDLE_TIMEOUT`], 5 minutes). A stream that stalls longer
-    /// ends with [`Error::StreamIdle`]. The call's deadline bounds only the wait for a stream's
-    /// first message: this bounds each wait after it, however long the stream runs in all.
-    pub fn stream_idle_timeout(mut self, idle: Duration) -> Self {
-        self.stream_idle = Some(Some(idle));
-        self
-    }
-
-    /// No idle bound on streams: a stream that stalls waits for as long as the connection lives.
-    pub fn no_stream_idle_timeout(mut self) -> Self {
-        self.stream_idle = Some(None);
-        self
-    }
-
-    /// How long to wait for a connection (default 10 s).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = Some(timeout);
-        self
-    }
-
-    /// Connects through this HTTP CONNECT proxy (`http://host:port`, or
-    /// `http://user:password@host:port` to send `Proxy-Authorization: Basic`), whatever the
-    /// endpoint (loopback included) and whatever the environment says. TLS to Clarifai runs
-    /// inside the tunnel: the proxy sees the target host, never the key. The password never
-    /// appears in Debug, errors or logs.
-    ///
-    /// Without it, the proxy comes from the environment, as gRPC and curl read it: `grpc_proxy`
-    /// first, then `https_proxy` / `HTTPS_PROXY` for TLS endpoints or `http_proxy` /
-    /// `HTTP_PROXY` for plaintext ones, except for the hosts `no_proxy` / `NO_PROXY` names
-    /// (suffixes, IPs, CIDRs, `*`).
-    pub fn proxy(mut self, url: impl Into<String>) -> Self {
-        self.proxy = ProxySetting::Url(url.into());
-        self
-    }
-
-    /// Connects directly, whatever the environment's proxy variables say.
-    pub fn no_proxy(mut self) -> Self {
-        self.proxy = ProxySetting::Off;
-        self
-    }
-
-    /// HTTP/2 keepalive ping interval (default 30 s).
-    pub fn keepalive(mut self, interval: Duration) -> Self {
-        self.keepalive = Some(interval);
-        self
-    }
-
-    /// The HTTP/2 flow-control window of each call's response, in bytes (hyper's default:
-    /// 2 MiB). Up to this much of a response can wait in the connection before the client reads
-    /// it into one message buffer, so for responses smaller than the window their memory is
-    /// briefly doubled; a smaller window trades that for throughput on large responses.
-    pub fn http2_stream_window(mut self, bytes: u32) -> Self {
-        self.stream_window = Some(bytes);
-        self
-    }
-
-    /// The HTTP/2 flow-control window of the whole connection, in bytes (hyper's default: 5 MiB).
-    pub fn http2_connection_window(mut self, bytes: u32) -> Self {
-        self.connection_window = Some(bytes);
-        self
-    }
-
-    /// How many HTTP/2 connections the client spreads its calls over, round robin (default 2; at
-    /// least 1). For measuring (BENCHMARKS.md).
-    #[doc(hidden)]
-    pub fn http2_connections(mut self, connections: usize) -> Self {
-        self.connections = Some(connections.max(1));
-        self
-    }
-
-    /// The retry policy (default [`RetryPolicy::default`]).
-    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.retry = Some(policy);
-        self
-    }
-
-    /// The largest response message accepted (default [`DEFAULT_MAX_MESSAGE_SIZE`]).
-    pub fn max_decoding_message_size(mut self, bytes: usize) -> Self {
-        self.max_decoding = Some(bytes);
-        self
-    }
-
-    /// The largest request message sent (default [`DEFAULT_MAX_MESSAGE_SIZE`]).
-    pub fn max_encoding_message_size(mut self, bytes: usize) -> Self {
-        self.max_encoding = Some(bytes);
-        self
-    }
-
-    /// The page size of the `list_*_stream` helpers when a request leaves `per_page` at 0.
-    pub fn page_size(mut self, per_page: u32) -> Self {
-        self.page_size = Some(per_page.max(1));
-        self
-    }
-
-    /// Allows plaintext `http://` to a host that is not loopback. Off by default, so that a key
-    /// is never sent in the clear by accident.
-    pub fn allow_insecure(mut self, allow: bool) -> Self {
-        self.allow_insecure = allow;
-        self
-    }
-
-    /// Trusts one more CA certificate (PEM), for corporate proxies and private deployments.
-    pub fn ca_certificate(mut self, pem: impl AsRef<[u8]>) -> Self {
-        self.ca_pem.push(pem.as_ref().to_vec());
-        self
-    }
-
-    /// Compresses requests with gzip and accepts gzip responses (feature `gzip`).
-    #[cfg(feature = "gzip")]
-    pub fn gzip(mut self, enabled: bool) -> Self {
-        self.gzip = enabled;
-        self
     }
 
     /// Builds the client. No network traffic happens until the first call. Must run inside a
@@ -300,10 +280,12 @@ impl ClientBuilder {
         let settings = Settings {
             target: target.uri.clone(),
             proxy: proxy.clone(),
-            connect_timeout: self.connect_timeout.unwrap_or(Duration::from_secs(10)),
+            connect_timeout: self
+                .connect_timeout
+                .unwrap_or(super::DEFAULT_CONNECT_TIMEOUT),
             keepalive: Some(Keepalive {
-                interval: self.keepalive.unwrap_or(Duration::from_secs(30)),
-                timeout: Duration::from_secs(20),
+                interval: self.keepalive.unwrap_or(super::DEFAULT_KEEPALIVE),
+                timeout: super::KEEPALIVE_TIMEOUT,
             }),
             stream_window: self.stream_window,
             connection_window: self.connection_window,
@@ -380,6 +362,8 @@ impl ClientBuilder {
                 page_size: self.page_size.unwrap_or(DEFAULT_PAGE_SIZE),
                 gzip: self.gzip,
                 rotating: None,
+                call_credentials: None,
+                metadata: http::HeaderMap::new(),
                 endpoint: None,
                 proxy: None,
                 header_block: super::header_block(),

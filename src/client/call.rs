@@ -27,7 +27,7 @@ use super::{ClarifaiClient, Config, ResponseStream};
 use crate::accessors::{ClarifaiResponse, UserAppScoped};
 use crate::api::UserAppIdSet;
 use crate::api::status::StatusCode;
-use crate::client::auth::{AuthService, check_pat_only};
+use crate::client::auth::{AuthService, check_pat_only, resolve};
 use crate::client::codec::{RawCodec, SharedMessage, peek_status_code, status_payload};
 use crate::client::retry::RetryKind;
 use crate::rpc::{Rpc, RpcInfo, ServerStreamingRpc, UnaryRpc};
@@ -53,6 +53,9 @@ pub(super) struct Call<'a> {
     /// The credentials checked in `prepare`, sent on every attempt even if they rotate meanwhile;
     /// `None` when the caller set their own `authorization`.
     creds: Option<Credentials>,
+    /// Headers from [`CallOptions`](crate::CallOptions), for the tonic path (the client's own
+    /// transport has them in its header block).
+    extra: &'a HeaderMap,
 }
 
 impl<'a> Call<'a> {
@@ -90,6 +93,7 @@ impl<'a> Call<'a> {
             timeout_header,
             retry,
             creds,
+            extra: &config.metadata,
         }
     }
 
@@ -103,6 +107,7 @@ impl<'a> Call<'a> {
     ) -> Result<tonic::Request<SharedMessage>, Error> {
         let mut request = tonic::Request::new(self.message.clone());
         *request.metadata_mut() = self.metadata.clone();
+        add_missing(request.metadata_mut().as_mut(), self.extra);
         // The credentials checked in `prepare` go on as a header here, so that the
         // `AuthService` below sees them as set and adds only the request-id prefix (it would
         // otherwise resolve the credentials and run the PAT-only check a second time).
@@ -227,12 +232,12 @@ impl ClarifaiClient {
         metadata: &MetadataMap,
         extensions: &tonic::Extensions,
     ) -> Result<Option<Credentials>, Error> {
-        if crate::credentials::caller_set_auth(metadata.as_ref()) {
+        let per_call = extensions
+            .get::<Credentials>()
+            .or(self.config.call_credentials.as_ref());
+        let headers = [metadata.as_ref(), &self.config.metadata];
+        let Some(creds) = resolve(&headers, per_call, || self.credentials()) else {
             return Ok(None);
-        }
-        let creds = match extensions.get::<Credentials>() {
-            Some(c) => c.clone(),
-            None => self.credentials(),
         };
         check_pat_only(rpc, &creds)?;
         Ok(Some(creds))
@@ -432,6 +437,15 @@ impl ClarifaiClient {
             }
         }
         error
+    }
+}
+
+/// Adds each of `extra`'s headers that `headers` lacks (the caller's own metadata wins).
+pub(super) fn add_missing(headers: &mut HeaderMap, extra: &HeaderMap) {
+    for (name, value) in extra {
+        if !headers.contains_key(name) {
+            headers.insert(name.clone(), value.clone());
+        }
     }
 }
 

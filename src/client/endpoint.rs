@@ -3,17 +3,7 @@
 
 use http::Uri;
 
-use super::DEFAULT_ENDPOINT;
 use crate::Error;
-
-/// The endpoint a builder without [`ClientBuilder::endpoint`](crate::ClientBuilder::endpoint)
-/// and without a CLI context base uses, with the environment read through `lookup`:
-/// `CLARIFAI_API_BASE` (a URL) wins over `CLARIFAI_GRPC_BASE` (a host, TLS on 443), and without
-/// either it is [`DEFAULT_ENDPOINT`].
-#[doc(hidden)]
-pub fn endpoint_from_env(lookup: impl Fn(&str) -> Option<String>) -> String {
-    endpoint_from_lookup(lookup).unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned())
-}
 
 /// The endpoint the environment names, if it names one.
 pub(super) fn endpoint_from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Option<String> {

@@ -14,6 +14,7 @@ pub(crate) mod codec;
 mod deadline;
 mod endpoint;
 mod limits;
+mod options;
 mod paginate;
 pub(crate) mod retry;
 mod stream;
@@ -33,8 +34,10 @@ use crate::client::auth::{AuthInterceptor, AuthService, CredentialSource};
 use crate::{Credentials, Error, RetryPolicy, RotatingCredentials};
 
 pub use builder::ClientBuilder;
-pub use endpoint::endpoint_from_env;
+pub(crate) use builder::client_builder_setters;
+
 pub(crate) use limits::SizeLimit;
+pub use options::CallOptions;
 pub(crate) use transport::ProxyError;
 pub use transport::Transport;
 pub(crate) use transport::{KeepaliveTimedOut, NotSent};
@@ -50,6 +53,16 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
 pub const DEFAULT_STREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 /// The default page size of the `list_*_stream` helpers when the request leaves `per_page` at 0.
 pub const DEFAULT_PAGE_SIZE: u32 = 100;
+
+/// How long a connection may take to be made, by default
+/// ([`ClientBuilder::connect_timeout`]).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The HTTP/2 keepalive ping interval, by default ([`ClientBuilder::keepalive`]).
+pub const DEFAULT_KEEPALIVE: Duration = Duration::from_secs(30);
+
+/// How long a keepalive ping may wait for its answer before the connection counts as dead.
+pub(crate) const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// A stream of responses (or of a List rpc's items, page after page), each checked for
 /// Clarifai's in-band status; a failure is its last item.
@@ -108,6 +121,11 @@ struct Config {
     gzip: bool,
     /// The slot behind fixed credentials, so that `rotate_credentials` can reach it.
     rotating: Option<RotatingCredentials>,
+    /// Credentials for every call, ahead of the client's ([`CallOptions::credentials`]).
+    call_credentials: Option<Credentials>,
+    /// Headers for every request ([`CallOptions::metadata`]), for the paths that do not use
+    /// `header_block`.
+    metadata: http::HeaderMap,
     /// Where the builder pointed the client (`None` for a channel given by the caller).
     endpoint: Option<String>,
     /// The proxy's `host:port`, when the connections go through one.

@@ -14,9 +14,10 @@ use super::deadline::timed;
 use super::{ClarifaiClient, ResponseStream};
 use crate::Error;
 use crate::accessors::UserAppScoped;
-use crate::client::auth::check_pat_only;
+use crate::client::auth::{check_pat_only, resolve};
 use crate::client::codec::{RawCodec, SharedMessage};
 use crate::rpc::{BidiStreamingRpc, ClientStreamingRpc, Rpc};
+use tonic::metadata::MetadataMap;
 
 /// Where the outgoing half of a stream leaves the error that stopped it, for the caller's side.
 type Failure = Arc<Mutex<Option<Error>>>;
@@ -34,8 +35,9 @@ impl ClarifaiClient {
         S: Stream<Item = R::Request> + Send + 'static,
     {
         let rpc = R::INFO.name;
-        let (outgoing, failure) = self.outgoing::<R, S>(requests)?;
-        let request = tonic::Request::new(outgoing);
+        let (outgoing, failure, metadata) = self.outgoing::<R, S>(requests)?;
+        let mut request = tonic::Request::new(outgoing);
+        *request.metadata_mut() = metadata;
         let mut grpc = self.grpc.clone();
         let timeout = self.config.timeout;
         let deadline = timeout.map(|t| Instant::now() + t);
@@ -66,18 +68,16 @@ impl ClarifaiClient {
         S: Stream<Item = R::Request> + Send + 'static,
     {
         let rpc = R::INFO.name;
-        let (outgoing, failure) = self.outgoing::<R, S>(requests)?;
+        let (outgoing, failure, metadata) = self.outgoing::<R, S>(requests)?;
+        let mut request = tonic::Request::new(outgoing);
+        *request.metadata_mut() = metadata;
         let mut grpc = self.grpc.clone();
         let span = call_span(R::INFO);
         let response = async {
             ready(&mut grpc, rpc).await?;
-            grpc.client_streaming(
-                tonic::Request::new(outgoing),
-                PathAndQuery::from_static(R::INFO.path),
-                RawCodec,
-            )
-            .await
-            .map_err(|s| self.failed(rpc, s))
+            grpc.client_streaming(request, PathAndQuery::from_static(R::INFO.path), RawCodec)
+                .await
+                .map_err(|s| self.failed(rpc, s))
         }
         .instrument(span.clone())
         .await;
@@ -88,21 +88,39 @@ impl ClarifaiClient {
         decode_checked(rpc, response?.into_inner())
     }
 
-    /// The outgoing half of a client or bidi stream, with `user_app_id` filled per message.
+    /// The outgoing half of a client or bidi stream, with `user_app_id` filled per message, and
+    /// the stream's metadata: the [`CallOptions`](crate::CallOptions) headers and the
+    /// credentials, resolved once as for every call (so that `AuthService` finds them set).
     fn outgoing<R: Rpc, S>(
         &self,
         requests: S,
-    ) -> Result<(impl Stream<Item = SharedMessage> + Send + 'static, Failure), Error>
+    ) -> Result<
+        (
+            impl Stream<Item = SharedMessage> + Send + 'static,
+            Failure,
+            MetadataMap,
+        ),
+        Error,
+    >
     where
         S: Stream<Item = R::Request> + Send + 'static,
     {
-        let creds = self.credentials();
-        check_pat_only(R::INFO, &creds)?;
+        let mut metadata = MetadataMap::from_headers(self.config.metadata.clone());
+        let per_call = self.config.call_credentials.as_ref();
+        let creds = resolve(&[metadata.as_ref()], per_call, || self.credentials());
+        if let Some(creds) = &creds {
+            check_pat_only(R::INFO, creds)?;
+            let (name, value) = creds.header();
+            metadata.as_mut().insert(name.clone(), value.clone());
+        }
         let failure: Failure = Arc::new(Mutex::new(None));
         let slot = failure.clone();
         let outgoing = requests
             .map(move |mut message| {
-                let filled = fill_user_app_id(R::INFO, &creds, message.user_app_id_mut());
+                let filled = match &creds {
+                    Some(creds) => fill_user_app_id(R::INFO, creds, message.user_app_id_mut()),
+                    None => Ok(()),
+                };
                 filled.map(|()| Arc::new(message) as SharedMessage)
             })
             .take_while(move |item| {
@@ -116,7 +134,7 @@ impl ClarifaiClient {
                 futures_util::future::ready(item.is_ok())
             })
             .filter_map(|item| futures_util::future::ready(item.ok()));
-        Ok((outgoing, failure))
+        Ok((outgoing, failure, metadata))
     }
 }
 

@@ -202,6 +202,16 @@ pub enum Error {
         status: Box<tonic::Status>,
     },
 
+    /// A header for [`CallOptions::metadata`](crate::CallOptions::metadata) that HTTP cannot
+    /// carry. The value is never shown.
+    #[error("invalid metadata {name:?}: {reason}")]
+    InvalidMetadata {
+        /// The header's name.
+        name: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
+
     /// A client was built outside a tokio runtime: build it inside one (`#[tokio::main]`,
     /// `Runtime::block_on`), or use the blocking client.
     #[error(

@@ -47,13 +47,12 @@ fn served(setup: impl FnOnce(&MockV2)) -> Served {
 }
 
 fn builder(mock: &MockV2) -> blocking::ClientBuilder {
-    let url = mock.url();
-    blocking::ClarifaiClient::builder().configure(|b| {
-        b.endpoint(url)
-            .credentials(Credentials::pat("blocking-secret-pat", "me", "app").unwrap())
-            .retry_policy(fast_retries())
-            .timeout(Duration::from_secs(10))
-    })
+    // The blocking builder's own setters (the same list as the async builder's).
+    blocking::ClarifaiClient::builder()
+        .endpoint(mock.url())
+        .credentials(Credentials::pat("blocking-secret-pat", "me", "app").unwrap())
+        .retry_policy(fast_retries())
+        .timeout(Duration::from_secs(10))
 }
 
 fn client(mock: &MockV2) -> blocking::ClarifaiClient {

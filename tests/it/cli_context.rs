@@ -353,20 +353,29 @@ async fn the_endpoint_precedence() {
     assert_eq!(client.endpoint(), Some(DEFAULT_ENDPOINT));
 }
 
-#[test]
-fn endpoint_from_the_environment() {
-    use clarifai_tonic::{DEFAULT_ENDPOINT, endpoint_from_env};
-    assert_eq!(endpoint_from_env(env(&[])), DEFAULT_ENDPOINT);
+#[tokio::test]
+async fn endpoint_from_the_environment() {
+    let endpoint = |vars: &[(&str, &str)]| {
+        let mut vars = vars.to_vec();
+        vars.push(("CLARIFAI_API_KEY", "k"));
+        let client = ClarifaiClient::builder()
+            .env_lookup(env(&vars))
+            .build()
+            .unwrap();
+        client.endpoint().map(str::to_owned)
+    };
+    assert_eq!(endpoint(&[]).as_deref(), Some(DEFAULT_ENDPOINT));
     assert_eq!(
-        endpoint_from_env(env(&[("CLARIFAI_GRPC_BASE", "api-dev.clarifai.com")])),
-        "https://api-dev.clarifai.com"
+        endpoint(&[("CLARIFAI_GRPC_BASE", "api-dev.clarifai.com")]).as_deref(),
+        Some("https://api-dev.clarifai.com:443")
     );
     assert_eq!(
-        endpoint_from_env(env(&[
+        endpoint(&[
             ("CLARIFAI_GRPC_BASE", "a.com"),
             ("CLARIFAI_API_BASE", "http://127.0.0.1:9")
-        ])),
-        "http://127.0.0.1:9"
+        ])
+        .as_deref(),
+        Some("http://127.0.0.1:9")
     );
 }
 

@@ -8,6 +8,7 @@ mod binpb;
 #[cfg(feature = "blocking")]
 mod blocking;
 mod build_errors;
+mod call_options;
 mod classification;
 mod cli_context;
 mod connection;

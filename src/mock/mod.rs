@@ -23,21 +23,14 @@
 //! ```
 
 use std::any::Any;
-use std::collections::HashMap;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::pin::Pin;
-use std::sync::{Arc, Mutex, RwLock};
-use std::task::{Context, Poll};
+use std::sync::Arc;
 
 use futures_core::Stream;
-use futures_util::future::BoxFuture;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tonic::codegen::BoxStream;
-use tonic::metadata::MetadataMap;
 
 use crate::api::v2_server::V2Server;
 use crate::rpc::{
@@ -45,29 +38,15 @@ use crate::rpc::{
 };
 use crate::{ClarifaiClient, ClarifaiResponse, Credentials, Error, Paged};
 
-type Message = Arc<dyn Any + Send + Sync>;
-type UnaryHandler<R> = Arc<
-    dyn Fn(
-            tonic::Request<<R as Rpc>::Request>,
-        ) -> BoxFuture<'static, Result<<R as Rpc>::Response, tonic::Status>>
-        + Send
-        + Sync,
->;
-type ServerStreamHandler<R> = Arc<
-    dyn Fn(tonic::Request<<R as Rpc>::Request>) -> BoxStream<<R as Rpc>::Response> + Send + Sync,
->;
-type BidiHandler<R> = Arc<
-    dyn Fn(tonic::Request<MockStream<<R as Rpc>::Request>>) -> BoxStream<<R as Rpc>::Response>
-        + Send
-        + Sync,
->;
-type ClientStreamHandler<R> = Arc<
-    dyn Fn(
-            tonic::Request<MockStream<<R as Rpc>::Request>>,
-        ) -> BoxFuture<'static, Result<<R as Rpc>::Response, tonic::Status>>
-        + Send
-        + Sync,
->;
+// MockV2 itself is here; the server's dispatch to handlers in handlers.rs, the recorded calls and
+// shared state in recording.rs, the connections drop_connections cuts in connections.rs.
+mod connections;
+mod handlers;
+mod recording;
+
+use handlers::{BidiHandler, ClientStreamHandler, MockService, ServerStreamHandler, UnaryHandler};
+use recording::State;
+pub use recording::{MockStream, RecordedCall};
 
 /// A running mock V2 server. Dropping it stops the server.
 pub struct MockV2 {
@@ -76,143 +55,6 @@ pub struct MockV2 {
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     kill: watch::Sender<u64>,
     tls: bool,
-}
-
-#[derive(Default)]
-struct State {
-    handlers: RwLock<HashMap<&'static str, Arc<dyn Any + Send + Sync>>>,
-    calls: Mutex<Vec<RecordedCall>>,
-    /// Set to stop recording (benchmarks, long soak runs).
-    not_recording: std::sync::atomic::AtomicBool,
-    /// Set to send handlers' responses without a status as they are.
-    keep_missing_status: std::sync::atomic::AtomicBool,
-}
-
-impl State {
-    /// A handler's response, with an in-band SUCCESS where it left `status` unset.
-    fn filled<T: ClarifaiResponse>(&self, mut response: T) -> T {
-        if !self
-            .keep_missing_status
-            .load(std::sync::atomic::Ordering::Relaxed)
-            && let Some(slot) = response.status_mut()
-            && slot.is_none()
-        {
-            *slot = Some(crate::api::status::Status {
-                code: crate::api::status::StatusCode::Success as i32,
-                description: "Ok".into(),
-                ..Default::default()
-            });
-        }
-        response
-    }
-
-    /// [`filled`](Self::filled) for each response of a stream.
-    fn filled_stream<T: ClarifaiResponse + Send + 'static>(
-        self: &Arc<Self>,
-        stream: BoxStream<T>,
-    ) -> BoxStream<T> {
-        use futures_util::StreamExt;
-        let state = self.clone();
-        Box::pin(stream.map(move |item| item.map(|r| state.filled(r))))
-    }
-
-    fn handler(&self, rpc: &'static str) -> Option<Arc<dyn Any + Send + Sync>> {
-        self.handlers.read().ok()?.get(rpc).cloned()
-    }
-
-    fn record(
-        &self,
-        rpc: &'static str,
-        metadata: MetadataMap,
-        first: Option<Message>,
-    ) -> RecordedCall {
-        let call = RecordedCall {
-            rpc,
-            metadata,
-            messages: Arc::new(Mutex::new(first.into_iter().collect())),
-        };
-        if !self
-            .not_recording
-            .load(std::sync::atomic::Ordering::Relaxed)
-            && let Ok(mut calls) = self.calls.lock()
-        {
-            calls.push(call.clone());
-        }
-        call
-    }
-}
-
-/// One call the server received.
-#[derive(Clone)]
-pub struct RecordedCall {
-    /// The rpc's name.
-    pub rpc: &'static str,
-    /// The request metadata as received (`authorization` included, so keep test keys fake).
-    pub metadata: MetadataMap,
-    messages: Arc<Mutex<Vec<Message>>>,
-}
-
-impl std::fmt::Debug for RecordedCall {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RecordedCall")
-            .field("rpc", &self.rpc)
-            .field(
-                "messages",
-                &self.messages.lock().map(|m| m.len()).unwrap_or(0),
-            )
-            .finish_non_exhaustive()
-    }
-}
-
-impl RecordedCall {
-    /// A metadata value as text.
-    pub fn header(&self, key: &str) -> Option<&str> {
-        self.metadata.get(key).and_then(|v| v.to_str().ok())
-    }
-
-    /// The (first) request message, as its type.
-    pub fn request<T: Clone + 'static>(&self) -> Option<T> {
-        self.messages
-            .lock()
-            .ok()?
-            .first()?
-            .downcast_ref::<T>()
-            .cloned()
-    }
-
-    /// Every request message received so far on this call (one for unary and server-streaming
-    /// calls; each message of a client or bidi stream).
-    pub fn messages<T: Clone + 'static>(&self) -> Vec<T> {
-        self.messages
-            .lock()
-            .map(|m| {
-                m.iter()
-                    .filter_map(|m| m.downcast_ref::<T>().cloned())
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-}
-
-/// The incoming messages of a client or bidi stream, as a handler sees them. Each message is
-/// recorded as it arrives.
-pub struct MockStream<T> {
-    inner: tonic::Streaming<T>,
-    call: RecordedCall,
-}
-
-impl<T: Clone + Send + Sync + 'static> Stream for MockStream<T> {
-    type Item = Result<T, tonic::Status>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let item = Pin::new(&mut self.inner).poll_next(cx);
-        if let Poll::Ready(Some(Ok(message))) = &item
-            && let Ok(mut messages) = self.call.messages.lock()
-        {
-            messages.push(Arc::new(message.clone()));
-        }
-        item
-    }
 }
 
 impl MockV2 {
@@ -281,14 +123,7 @@ impl MockV2 {
         let state = Arc::new(State::default());
         let (shutdown, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
         let (kill, kill_rx) = watch::channel(0u64);
-        let incoming =
-            futures_util::stream::unfold((listener, kill_rx), |(listener, kill_rx)| async move {
-                let accepted = listener.accept().await.map(|(io, _)| {
-                    let _ = io.set_nodelay(true);
-                    KillableIo::new(io, kill_rx.clone())
-                });
-                Some((accepted, (listener, kill_rx)))
-            });
+        let incoming = connections::incoming(listener, kill_rx);
         let service = Self::service_for(state.clone());
         tokio::spawn(async move {
             // The one service is served as is, not through a `Router`: tonic's `router` feature
@@ -659,178 +494,5 @@ impl std::fmt::Debug for MockV2 {
         f.debug_struct("MockV2")
             .field("addr", &self.addr)
             .finish_non_exhaustive()
-    }
-}
-
-fn unimplemented(rpc: &str) -> tonic::Status {
-    tonic::Status::unimplemented(format!("MockV2 has no handler for {rpc}"))
-}
-
-/// The server side: the generated `V2` trait, every rpc dispatched to its registered handler.
-#[derive(Clone)]
-struct MockService {
-    state: Arc<State>,
-}
-
-impl MockService {
-    async fn unary<R: UnaryRpc>(
-        &self,
-        request: tonic::Request<R::Request>,
-    ) -> Result<tonic::Response<R::Response>, tonic::Status> {
-        self.state.record(
-            R::INFO.name,
-            request.metadata().clone(),
-            Some(Arc::new(request.get_ref().clone())),
-        );
-        let handler = self
-            .state
-            .handler(R::INFO.name)
-            .ok_or_else(|| unimplemented(R::INFO.name))?;
-        let handler = handler
-            .downcast_ref::<UnaryHandler<R>>()
-            .ok_or_else(|| unimplemented(R::INFO.name))?;
-        let response = handler(request).await?;
-        Ok(tonic::Response::new(self.state.filled(response)))
-    }
-
-    async fn server_streaming<R: ServerStreamingRpc>(
-        &self,
-        request: tonic::Request<R::Request>,
-    ) -> Result<tonic::Response<BoxStream<R::Response>>, tonic::Status> {
-        self.state.record(
-            R::INFO.name,
-            request.metadata().clone(),
-            Some(Arc::new(request.get_ref().clone())),
-        );
-        let handler = self
-            .state
-            .handler(R::INFO.name)
-            .ok_or_else(|| unimplemented(R::INFO.name))?;
-        let handler = handler
-            .downcast_ref::<ServerStreamHandler<R>>()
-            .ok_or_else(|| unimplemented(R::INFO.name))?;
-        Ok(tonic::Response::new(
-            self.state.filled_stream(handler(request)),
-        ))
-    }
-
-    fn incoming<R: Rpc>(
-        &self,
-        request: tonic::Request<tonic::Streaming<R::Request>>,
-    ) -> tonic::Request<MockStream<R::Request>> {
-        let call = self
-            .state
-            .record(R::INFO.name, request.metadata().clone(), None);
-        request.map(|inner| MockStream { inner, call })
-    }
-
-    async fn bidi_streaming<R: BidiStreamingRpc>(
-        &self,
-        request: tonic::Request<tonic::Streaming<R::Request>>,
-    ) -> Result<tonic::Response<BoxStream<R::Response>>, tonic::Status> {
-        let request = self.incoming::<R>(request);
-        let handler = self
-            .state
-            .handler(R::INFO.name)
-            .ok_or_else(|| unimplemented(R::INFO.name))?;
-        let handler = handler
-            .downcast_ref::<BidiHandler<R>>()
-            .ok_or_else(|| unimplemented(R::INFO.name))?;
-        Ok(tonic::Response::new(
-            self.state.filled_stream(handler(request)),
-        ))
-    }
-
-    #[allow(dead_code)]
-    async fn client_streaming<R: ClientStreamingRpc>(
-        &self,
-        request: tonic::Request<tonic::Streaming<R::Request>>,
-    ) -> Result<tonic::Response<R::Response>, tonic::Status> {
-        let request = self.incoming::<R>(request);
-        let handler = self
-            .state
-            .handler(R::INFO.name)
-            .ok_or_else(|| unimplemented(R::INFO.name))?;
-        let handler = handler
-            .downcast_ref::<ClientStreamHandler<R>>()
-            .ok_or_else(|| unimplemented(R::INFO.name))?;
-        let response = handler(request).await?;
-        Ok(tonic::Response::new(self.state.filled(response)))
-    }
-}
-
-include!(concat!(env!("OUT_DIR"), "/mock_dispatch.rs"));
-
-/// A connection that fails at once when [`MockV2::drop_connections`] is called.
-struct KillableIo {
-    io: TcpStream,
-    killed: Pin<Box<dyn Future<Output = ()> + Send + Sync>>,
-    dead: bool,
-}
-
-impl KillableIo {
-    fn new(io: TcpStream, mut kill: watch::Receiver<u64>) -> Self {
-        kill.mark_unchanged();
-        let killed = Box::pin(async move {
-            let _ = kill.changed().await;
-        });
-        KillableIo {
-            io,
-            killed,
-            dead: false,
-        }
-    }
-
-    fn check(&mut self, cx: &mut Context<'_>) -> io::Result<()> {
-        if !self.dead && self.killed.as_mut().poll(cx).is_ready() {
-            self.dead = true;
-        }
-        if self.dead {
-            Err(io::Error::new(
-                io::ErrorKind::ConnectionReset,
-                "MockV2 dropped the connection",
-            ))
-        } else {
-            Ok(())
-        }
-    }
-}
-
-impl AsyncRead for KillableIo {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        self.check(cx)?;
-        Pin::new(&mut self.io).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for KillableIo {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.check(cx)?;
-        Pin::new(&mut self.io).poll_write(cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.check(cx)?;
-        Pin::new(&mut self.io).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.io).poll_shutdown(cx)
-    }
-}
-
-impl tonic::transport::server::Connected for KillableIo {
-    type ConnectInfo = tonic::transport::server::TcpConnectInfo;
-
-    fn connect_info(&self) -> Self::ConnectInfo {
-        self.io.connect_info()
     }
 }

@@ -13,6 +13,9 @@ use crate::{BuildResult, SERVICE};
 
 /// The whole file: the table, then the markers.
 const RPC_TABLE: &str = r#"
+/// The gRPC service every rpc belongs to, from the protos.
+pub const SERVICE: &str = "{service}";
+
 /// Every rpc of `{service}`, sorted by name (so [`find`] can search it).
 pub static RPCS: &[RpcInfo] = &[
 {rows}];

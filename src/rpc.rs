@@ -148,10 +148,18 @@ pub trait PagedRpc: UnaryRpc<Request: crate::Paged> {
 
 /// Looks an rpc up by name (`"PostApps"`), or by path (`"/clarifai.api.V2/PostApps"`).
 pub fn find(name: &str) -> Option<&'static RpcInfo> {
-    let name = name.strip_prefix("/clarifai.api.V2/").unwrap_or(name);
+    let name = short_name(name);
     RPCS.binary_search_by(|info| info.name.cmp(name))
         .ok()
         .map(|i| &RPCS[i])
+}
+
+/// An rpc's name, from its name or its path (`/clarifai.api.V2/<name>`).
+fn short_name(rpc: &str) -> &str {
+    rpc.strip_prefix('/')
+        .and_then(|path| path.strip_prefix(SERVICE))
+        .and_then(|path| path.strip_prefix('/'))
+        .unwrap_or(rpc)
 }
 
 /// The non-SUCCESS in-band codes that a stream of `rpc` uses to report progress rather than
@@ -180,7 +188,7 @@ pub fn progress_codes(rpc: &str) -> &'static [StatusCode] {
         StatusCode::RunnerItemCancelled,
         StatusCode::RunnerSpecialHandlingNotComplete,
     ];
-    match rpc.strip_prefix("/clarifai.api.V2/").unwrap_or(rpc) {
+    match short_name(rpc) {
         "PostModelVersionsUpload" => UPLOAD,
         "ProcessRunnerItems" => RUNNER,
         _ => &[],
@@ -191,7 +199,7 @@ pub fn progress_codes(rpc: &str) -> &'static [StatusCode] {
 /// waits for work as long as there is none, so the client's stream idle timeout does not apply
 /// to it.
 pub fn waits_for_work(rpc: &str) -> bool {
-    rpc.strip_prefix("/clarifai.api.V2/").unwrap_or(rpc) == "ProcessRunnerItems"
+    short_name(rpc) == "ProcessRunnerItems"
 }
 
 include!(concat!(env!("OUT_DIR"), "/rpc_table.rs"));

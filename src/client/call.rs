@@ -30,11 +30,8 @@ use crate::api::status::StatusCode;
 use crate::client::auth::{AuthService, check_pat_only, resolve};
 use crate::client::codec::{RawCodec, SharedMessage, peek_status_code, status_payload};
 use crate::client::retry::RetryKind;
-use crate::rpc::{Rpc, RpcInfo, ServerStreamingRpc, UnaryRpc};
+use crate::rpc::{Rpc, RpcInfo, SERVICE, ServerStreamingRpc, UnaryRpc};
 use crate::{Credentials, Error, RetryPolicy};
-
-/// The service every rpc belongs to.
-const SERVICE: &str = "clarifai.api.V2";
 
 /// What one call needs for each attempt. No type parameters: the transport, deadline and retry
 /// code that uses it is compiled once, not once per rpc.

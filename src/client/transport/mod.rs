@@ -55,7 +55,7 @@ pub(crate) use proxy::ProxyError;
 
 /// The `user-agent` of every request.
 pub(super) const AGENT: HeaderValue =
-    HeaderValue::from_static(concat!("rust-clarifai-tonic-", env!("CARGO_PKG_VERSION")));
+    HeaderValue::from_static(crate::client::auth::REQUEST_ID_PREFIX);
 
 /// How a [`ClarifaiClient`](crate::ClarifaiClient) reaches the server: its own HTTP/2
 /// connections (what [`ClientBuilder::build`](crate::ClientBuilder::build) makes), or a tonic

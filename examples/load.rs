@@ -81,7 +81,7 @@ impl Variant {
 /// The same server through each way of calling it.
 struct Clients {
     raw: V2Client<tonic::transport::Channel>,
-    raw_own: V2Client<clarifai_tonic::Transport>,
+    raw_own: V2Client<clarifai_tonic::transport::Transport>,
     client: ClarifaiClient,
     no_deadline: ClarifaiClient,
 }
@@ -116,7 +116,7 @@ async fn one_call(variant: Variant, clients: &Clients) {
             req.metadata_mut()
                 .insert("authorization", "Key bench-pat".parse().expect("ascii"));
             if variant == Variant::RawDeadline {
-                req.set_timeout(clarifai_tonic::DEFAULT_TIMEOUT);
+                req.set_timeout(clarifai_tonic::defaults::DEFAULT_TIMEOUT);
             }
             raw.post_model_outputs(req).await.expect("raw call");
         }

@@ -12,7 +12,7 @@ mod common;
 use std::path::PathBuf;
 
 use clarifai_tonic::api::{self, Input, status::StatusCode};
-use clarifai_tonic::{Upload, rpc, stream};
+use clarifai_tonic::{handles::Upload, rpc, stream};
 use indicatif::{ProgressBar, ProgressStyle};
 
 #[tokio::main]

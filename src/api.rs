@@ -17,7 +17,7 @@
 //! mock server are generated in this crate.
 //!
 //! ```
-//! use clarifai_tonic::ClarifaiCode;
+//! use clarifai_tonic::error::ClarifaiCode;
 //! use clarifai_tonic::api::status::StatusCode;
 //!
 //! assert_eq!(StatusCode::from_name("MIXED_STATUS"), Some(StatusCode::MixedStatus));

@@ -4,6 +4,11 @@
 //! sensitive. Cloning it is cheap (one reference count). Its `Debug` shows the kind and ids,
 //! never the secret. [`RotatingCredentials`] swaps credentials while calls are in flight.
 
+/// The credentials as a tonic interceptor or a tower layer, for your own channel or client.
+pub use crate::client::auth::{
+    AuthInterceptor, AuthService, REQUEST_ID_PREFIX, REQUEST_ID_PREFIX_HEADER,
+};
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -409,7 +414,7 @@ impl CredentialProvider for Credentials {
 /// current when it starts. Clones share the same slot.
 ///
 /// ```
-/// use clarifai_tonic::{CredentialKind, CredentialProvider, Credentials, RotatingCredentials};
+/// use clarifai_tonic::{Credentials, credentials::{CredentialKind, CredentialProvider, RotatingCredentials}};
 /// let slot = RotatingCredentials::new(Credentials::api_key("old")?);
 /// // A clone, as given to `ClarifaiClient::builder().credential_provider(..)`.
 /// let client_side = slot.clone();

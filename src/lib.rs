@@ -270,9 +270,6 @@
 
 #![warn(missing_docs)]
 
-/// The crate of the API types, which [`api`] and [`auth`] re-export: for code that names the
-/// types without the client (a crate of shared models, say), at the version this one uses.
-pub use clarifai_tonic_types;
 /// What reads a [`ResponseStream`]: `next()`, `map`, ... (from `futures-util`).
 pub use futures_util::StreamExt;
 /// What gathers a [`ResponseStream`]: `try_collect()`, `try_next()`, ... (from `futures-util`).
@@ -312,31 +309,60 @@ mod accessors;
 #[cfg(feature = "blocking")]
 pub mod blocking;
 mod client;
-mod credentials;
-mod error;
-mod handles;
+pub mod credentials;
+pub mod error;
+pub mod handles;
 #[cfg(feature = "mock")]
 pub mod mock;
 pub mod rpc;
-mod url;
+pub mod url;
 
-pub use accessors::{ClarifaiResponse, Paged, UserAppScoped};
-pub use client::auth::{AuthInterceptor, AuthService, REQUEST_ID_PREFIX, REQUEST_ID_PREFIX_HEADER};
-pub use client::retry::{DEFAULT_RETRY_CODES, RetryPolicy};
+/// The retry policy ([`retry::RetryPolicy`]) and the in-band codes it retries by
+/// default.
+pub mod retry {
+    pub use crate::client::retry::{DEFAULT_RETRY_CODES, RetryPolicy};
+}
+
+/// The defaults a [`ClientBuilder`] starts from.
+pub mod defaults {
+    pub use crate::client::{
+        DEFAULT_CONNECT_TIMEOUT, DEFAULT_ENDPOINT, DEFAULT_KEEPALIVE, DEFAULT_MAX_MESSAGE_SIZE,
+        DEFAULT_PAGE_SIZE, DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT,
+    };
+}
+
+/// What a client runs over: its own HTTP/2 connections or a tonic `Channel`
+/// ([`transport::Transport`]), and the generated client over it.
+pub mod transport {
+    pub use crate::client::{InterceptedV2Client, Transport};
+}
+
 /// The crate's `Result`: `Result<T, clarifai_tonic::Error>`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-pub use client::{
-    CallOptions, ClarifaiClient, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_ENDPOINT,
-    DEFAULT_KEEPALIVE, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_PAGE_SIZE, DEFAULT_STREAM_IDLE_TIMEOUT,
-    DEFAULT_TIMEOUT, InterceptedV2Client, ResponseStream, Transport,
-};
-pub use credentials::{CredentialKind, CredentialProvider, Credentials, RotatingCredentials};
-pub use error::{ClarifaiCode, ClarifaiError, CodeGroup, Error, TransportFault};
+// The handful a newcomer needs, at the root; everything else in its module.
+pub use client::{CallOptions, ClarifaiClient, ClientBuilder, ResponseStream};
+#[doc(no_inline)]
+pub use credentials::Credentials;
+#[doc(no_inline)]
+pub use error::Error;
+#[doc(no_inline)]
 pub use handles::methods;
+#[doc(no_inline)]
 pub use handles::methods::Value;
-pub use handles::{
-    AppHandle, IntoInputs, MAX_BATCH, ModelHandle, Upload, UploadProgress, UploadSummary, Uploader,
-    WorkflowHandle,
+
+// Crate-internal short paths (not public).
+#[allow(unused_imports)]
+pub(crate) use {
+    accessors::{ClarifaiResponse, Paged, UserAppScoped},
+    client::auth::{AuthInterceptor, AuthService},
+    client::retry::{DEFAULT_RETRY_CODES, RetryPolicy},
+    client::{DEFAULT_PAGE_SIZE, InterceptedV2Client, Transport},
+    credentials::{CredentialKind, CredentialProvider, RotatingCredentials},
+    error::{ClarifaiCode, ClarifaiError, CodeGroup, TransportFault},
+    handles::{
+        AppHandle, IntoInputs, MAX_BATCH, ModelHandle, Upload, UploadProgress, UploadSummary,
+        Uploader, WorkflowHandle,
+    },
+    url::{ClarifaiUrl, ResourceKind, UrlError},
 };
-pub use url::{ClarifaiUrl, ResourceKind, UrlError};

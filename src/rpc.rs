@@ -18,7 +18,7 @@
 //! assert_eq!(rpc::find("StreamModelOutputs").unwrap().streaming, Streaming::BidiStreaming);
 //! ```
 
-use crate::accessors::{ClarifaiResponse, UserAppScoped};
+pub use crate::accessors::{ClarifaiResponse, Paged, UserAppScoped};
 use crate::api::status::StatusCode;
 use crate::auth::scope::S;
 pub use crate::auth::types::AuthType;

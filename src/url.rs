@@ -78,7 +78,7 @@ impl fmt::Display for ResourceKind {
 /// back to the same value.
 ///
 /// ```
-/// use clarifai_tonic::{ClarifaiUrl, ResourceKind};
+/// use clarifai_tonic::url::{ClarifaiUrl, ResourceKind};
 ///
 /// let url: ClarifaiUrl = "https://clarifai.com/clarifai/main/models/general-image-recognition"
 ///     .parse()
@@ -173,7 +173,7 @@ impl ClarifaiUrl {
     /// `clarifai/main/general-image-recognition`.
     ///
     /// ```
-    /// use clarifai_tonic::{ClarifaiUrl, ResourceKind};
+    /// use clarifai_tonic::url::{ClarifaiUrl, ResourceKind};
     ///
     /// let model = ClarifaiUrl::parse_as("clarifai/main/general-image-recognition", ResourceKind::Model);
     /// assert_eq!(model.unwrap().resource_id(), Some("general-image-recognition"));

@@ -5,7 +5,7 @@
 
 use clarifai_tonic::api::{self, status::StatusCode};
 use clarifai_tonic::mock::MockV2;
-use clarifai_tonic::{ClarifaiClient, CredentialKind, Credentials};
+use clarifai_tonic::{ClarifaiClient, Credentials, credentials::CredentialKind};
 
 /// A client, and the mock it talks to when there is one (keep it alive while calling).
 pub struct Connection {

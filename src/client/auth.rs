@@ -156,8 +156,8 @@ impl Interceptor for AuthInterceptor {
 /// ```no_run
 /// # async fn f(channel: tonic::transport::Channel) -> Result<(), Box<dyn std::error::Error>> {
 /// use clarifai_tonic::api::v2_client::V2Client;
-/// use clarifai_tonic::{AuthInterceptor, AuthService};
-/// use clarifai_tonic::{Credentials, RotatingCredentials};
+/// use clarifai_tonic::credentials::{AuthInterceptor, AuthService};
+/// use clarifai_tonic::{Credentials, credentials::RotatingCredentials};
 ///
 /// let creds = RotatingCredentials::new(Credentials::api_key("my-key")?);
 /// let mut v2 = V2Client::new(AuthService::new(channel, AuthInterceptor::new(creds)));

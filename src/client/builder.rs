@@ -73,7 +73,7 @@ macro_rules! client_builder_setters {
             /// 2. the `CLARIFAI_API_BASE` of the Clarifai CLI context the credentials were read
             ///    from (never another context's; credentials from code or from the environment
             ///    have none);
-            /// 3. [`DEFAULT_ENDPOINT`](crate::DEFAULT_ENDPOINT).
+            /// 3. [`DEFAULT_ENDPOINT`](crate::defaults::DEFAULT_ENDPOINT).
             endpoint(endpoint: impl Into<String>) => |b| b.endpoint = Some(endpoint.into());
 
             /// Takes the credentials, and the endpoint (its `CLARIFAI_API_BASE`), from this
@@ -99,7 +99,7 @@ macro_rules! client_builder_setters {
                     std::sync::Arc::new(provider),
                 ));
 
-            /// The default per-call deadline (default [`DEFAULT_TIMEOUT`](crate::DEFAULT_TIMEOUT));
+            /// The default per-call deadline (default [`DEFAULT_TIMEOUT`](crate::defaults::DEFAULT_TIMEOUT));
             /// it bounds retries too. For a server-streaming call it bounds the wait for the
             /// first response; for a bidi stream, only the wait for the server to take the call
             /// (its response headers), not for a first message.
@@ -110,7 +110,7 @@ macro_rules! client_builder_setters {
 
             /// The longest a server or bidi stream may go without a response message once it
             /// has started (default
-            /// [`DEFAULT_STREAM_IDLE_TIMEOUT`](crate::DEFAULT_STREAM_IDLE_TIMEOUT), 5 minutes). A
+            /// [`DEFAULT_STREAM_IDLE_TIMEOUT`](crate::defaults::DEFAULT_STREAM_IDLE_TIMEOUT), 5 minutes). A
             /// stream that stalls longer ends with [`Error::StreamIdle`](crate::Error::StreamIdle).
             /// The call's deadline bounds only the wait for a stream's first message: this bounds
             /// each wait after it, however long the stream runs in all. A stream whose silence is
@@ -123,7 +123,7 @@ macro_rules! client_builder_setters {
             no_stream_idle_timeout() => |b| b.stream_idle = Some(None);
 
             /// How long to wait for a connection (default
-            /// [`DEFAULT_CONNECT_TIMEOUT`](crate::DEFAULT_CONNECT_TIMEOUT), 10 s).
+            /// [`DEFAULT_CONNECT_TIMEOUT`](crate::defaults::DEFAULT_CONNECT_TIMEOUT), 10 s).
             connect_timeout(timeout: std::time::Duration) => |b| b.connect_timeout = Some(timeout);
 
             /// Connects through this HTTP CONNECT proxy (`http://host:port`, or
@@ -143,7 +143,7 @@ macro_rules! client_builder_setters {
             no_proxy() => |b| b.proxy = crate::client::transport::proxy::ProxySetting::Off;
 
             /// HTTP/2 keepalive ping interval (default
-            /// [`DEFAULT_KEEPALIVE`](crate::DEFAULT_KEEPALIVE), 30 s).
+            /// [`DEFAULT_KEEPALIVE`](crate::defaults::DEFAULT_KEEPALIVE), 30 s).
             keepalive(interval: std::time::Duration) => |b| b.keepalive = Some(interval);
 
             /// The HTTP/2 flow-control window of each call's response, in bytes (hyper's
@@ -166,11 +166,11 @@ macro_rules! client_builder_setters {
             retry_policy(policy: crate::RetryPolicy) => |b| b.retry = Some(policy);
 
             /// The largest response message accepted (default
-            /// [`DEFAULT_MAX_MESSAGE_SIZE`](crate::DEFAULT_MAX_MESSAGE_SIZE)).
+            /// [`DEFAULT_MAX_MESSAGE_SIZE`](crate::defaults::DEFAULT_MAX_MESSAGE_SIZE)).
             max_decoding_message_size(bytes: usize) => |b| b.max_decoding = Some(bytes);
 
             /// The largest request message sent (default
-            /// [`DEFAULT_MAX_MESSAGE_SIZE`](crate::DEFAULT_MAX_MESSAGE_SIZE)).
+            /// [`DEFAULT_MAX_MESSAGE_SIZE`](crate::defaults::DEFAULT_MAX_MESSAGE_SIZE)).
             max_encoding_message_size(bytes: usize) => |b| b.max_encoding = Some(bytes);
 
             /// The page size of the `list_*_stream` helpers when a request leaves `per_page` at

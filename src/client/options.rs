@@ -24,7 +24,7 @@ use crate::{Credentials, Error, RetryPolicy};
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), clarifai_tonic::Error> {
 /// use std::time::Duration;
-/// use clarifai_tonic::{CallOptions, Credentials, RetryPolicy};
+/// use clarifai_tonic::{CallOptions, Credentials, retry::RetryPolicy};
 /// # let client = clarifai_tonic::ClarifaiClient::local(1)?;
 /// let options = CallOptions::new()
 ///     .timeout(Duration::from_secs(5))

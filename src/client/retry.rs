@@ -46,7 +46,7 @@ pub const DEFAULT_RETRY_CODES: &[i32] = &[
 /// `RetryPolicy` in the request's extensions:
 ///
 /// ```
-/// use clarifai_tonic::RetryPolicy;
+/// use clarifai_tonic::retry::RetryPolicy;
 /// use std::time::Duration;
 ///
 /// let policy = RetryPolicy::default();

@@ -124,7 +124,7 @@ impl AppHandle {
     /// .on_progress(|p| bar.set_position(p.done as u64))).run(inputs).await`.
     ///
     /// ```no_run
-    /// use clarifai_tonic::{api::Input, stream, Upload};
+    /// use clarifai_tonic::{api::Input, stream, handles::Upload};
     /// # async fn run(client: clarifai_tonic::ClarifaiClient) -> Result<(), clarifai_tonic::Error> {
     /// let settings = Upload::default().batch_size(32).concurrency(2).on_progress(|p| eprintln!("{}/{}", p.done, p.accepted));
     /// let inputs = stream::iter([Input::from_file("a.jpg")?, Input::from_file("b.jpg")?]);

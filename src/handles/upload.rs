@@ -47,7 +47,7 @@ impl Upload {
     /// Inputs per PostInputs request (1 to [`MAX_BATCH`], the default).
     ///
     /// ```no_run
-    /// let settings = clarifai_tonic::Upload::default().batch_size(32);
+    /// let settings = clarifai_tonic::handles::Upload::default().batch_size(32);
     /// ```
     pub fn batch_size(mut self, n: usize) -> Self {
         self.batch_size = n.clamp(1, MAX_BATCH);
@@ -57,7 +57,7 @@ impl Upload {
     /// Requests in flight at once (at least 1; default 4).
     ///
     /// ```no_run
-    /// let settings = clarifai_tonic::Upload::default().concurrency(8);
+    /// let settings = clarifai_tonic::handles::Upload::default().concurrency(8);
     /// ```
     pub fn concurrency(mut self, n: usize) -> Self {
         self.concurrency = n.max(1);
@@ -69,7 +69,7 @@ impl Upload {
     /// default 3).
     ///
     /// ```no_run
-    /// let settings = clarifai_tonic::Upload::default().rounds(1); // no re-sends
+    /// let settings = clarifai_tonic::handles::Upload::default().rounds(1); // no re-sends
     /// ```
     pub fn rounds(mut self, n: u32) -> Self {
         self.rounds = n.max(1);
@@ -79,7 +79,7 @@ impl Upload {
     /// Called after each batch's answer, with the counts so far (hook a progress bar here).
     ///
     /// ```no_run
-    /// let settings = clarifai_tonic::Upload::default()
+    /// let settings = clarifai_tonic::handles::Upload::default()
     ///     .on_progress(|p| eprintln!("{} done, {} accepted, {} failed", p.done, p.accepted, p.failed));
     /// ```
     pub fn on_progress(mut self, f: impl Fn(&UploadProgress) + Send + Sync + 'static) -> Self {
@@ -198,7 +198,7 @@ impl Uploader {
     /// batches go, not gathered first.
     ///
     /// ```no_run
-    /// use clarifai_tonic::{api::Input, stream, Upload};
+    /// use clarifai_tonic::{api::Input, stream, handles::Upload};
     /// # async fn run(client: clarifai_tonic::ClarifaiClient) -> Result<(), clarifai_tonic::Error> {
     /// let inputs = stream::iter((0..1000).map(|i| Input::from_text(format!("line {i}"))));
     /// let summary = client.my_app().upload(Upload::default()).run(inputs).await;

@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use clarifai_tonic::api;
 use clarifai_tonic::{
-    ClarifaiClient, CredentialKind, Credentials, Error, RotatingCredentials, rpc,
+    ClarifaiClient, Credentials, Error,
+    credentials::{CredentialKind, RotatingCredentials},
+    rpc,
 };
 use futures_util::StreamExt;
 
@@ -319,7 +321,7 @@ async fn api_key_cannot_call_pat_only_rpcs_and_nothing_is_sent() {
 #[tokio::test]
 async fn the_interceptor_and_the_service_work_on_your_own_channel() {
     use clarifai_tonic::api::v2_client::V2Client;
-    use clarifai_tonic::{AuthInterceptor, AuthService};
+    use clarifai_tonic::credentials::{AuthInterceptor, AuthService};
 
     let mock = mock().await;
     let channel = tonic::transport::Endpoint::from_shared(mock.url())

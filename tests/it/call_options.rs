@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clarifai_tonic::api::{self, status::StatusCode};
 use clarifai_tonic::mock::{MockV2, RecordedCall};
-use clarifai_tonic::{CallOptions, Credentials, Error, RetryPolicy, StreamExt, rpc, stream};
+use clarifai_tonic::{CallOptions, Credentials, Error, StreamExt, retry::RetryPolicy, rpc, stream};
 
 use crate::support::fixture::{Fixture, grpc_timeout, outputs};
 

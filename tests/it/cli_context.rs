@@ -11,7 +11,10 @@ use std::path::{Path, PathBuf};
 
 use clarifai_tonic::api::{self, status::StatusCode};
 use clarifai_tonic::mock::MockV2;
-use clarifai_tonic::{ClarifaiClient, CredentialKind, Credentials, DEFAULT_ENDPOINT, Error, rpc};
+use clarifai_tonic::{
+    ClarifaiClient, Credentials, Error, credentials::CredentialKind, defaults::DEFAULT_ENDPOINT,
+    rpc,
+};
 
 use crate::support::credentials::SECRET;
 use crate::support::fixture::{outputs, tls_mock};

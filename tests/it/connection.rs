@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use clarifai_tonic::api::{self, status::StatusCode};
 use clarifai_tonic::mock::MockV2;
-use clarifai_tonic::{ClarifaiClient, Credentials, Error, RetryPolicy, rpc};
+use clarifai_tonic::{ClarifaiClient, Credentials, Error, retry::RetryPolicy, rpc};
 use futures_util::StreamExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
@@ -345,7 +345,7 @@ async fn connect_timeout_bounds_a_connect_that_hangs() {
     assert_eq!(err.grpc_code(), Some(tonic::Code::Unavailable), "{err:?}");
     assert_eq!(
         err.transport_fault(),
-        Some(clarifai_tonic::TransportFault::Connect),
+        Some(clarifai_tonic::error::TransportFault::Connect),
         "{err:?}"
     );
     drop((listener, held));

@@ -7,7 +7,7 @@ use futures_util::StreamExt;
 use tokio::time::Instant;
 
 use clarifai_tonic::api::{self, status::StatusCode};
-use clarifai_tonic::{RetryPolicy, rpc};
+use clarifai_tonic::{retry::RetryPolicy, rpc};
 
 use crate::support::fixture::{Fixture, grpc_timeout, outputs};
 

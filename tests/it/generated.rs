@@ -142,11 +142,12 @@ fn status_code_aliases_exist() {
     assert_eq!(StatusCode::Success as i32, 10000);
 }
 
-/// The types are clarifai-tonic-types', re-exported: the same types under both paths, and
-/// `Input::from_file`'s own error becomes `Error::ReadFile` through `?`, fields and text intact.
+/// The types are clarifai-tonic-types', re-exported under one path (`api`): the same types a crate
+/// that depends on clarifai-tonic-types alone names, and `Input::from_file`'s own error becomes
+/// `Error::ReadFile` through `?`, fields and text intact.
 #[test]
 fn the_types_crate_is_re_exported_and_its_file_error_converts() {
-    let input: clarifai_tonic::clarifai_tonic_types::api::Input = api::Input::from_text("x");
+    let input: clarifai_tonic_types::api::Input = api::Input::from_text("x");
     assert_eq!(input.text().map(|t| t.raw.as_str()), Some("x"));
 
     let dir = std::env::temp_dir().join(format!("clarifai-tonic-from-file-{}", std::process::id()));

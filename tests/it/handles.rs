@@ -6,7 +6,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use clarifai_tonic::api::{self, Input, status::StatusCode};
-use clarifai_tonic::{Error, TryStreamExt, Upload, UploadProgress, rpc};
+use clarifai_tonic::{
+    Error, TryStreamExt,
+    handles::{Upload, UploadProgress},
+    rpc,
+};
 
 use crate::support::fixture::{Fixture, outputs, status};
 

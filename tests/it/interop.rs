@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use clarifai_tonic::api::{self, model_type_field::DataType};
 use clarifai_tonic::methods::{MethodError, NdArray, python_signature};
-use clarifai_tonic::{ClarifaiClient, Error, ModelHandle, TryStreamExt, Value, stream};
+use clarifai_tonic::{ClarifaiClient, Error, TryStreamExt, Value, handles::ModelHandle, stream};
 
 /// The SDK's model server on a free port, killed when dropped.
 struct SdkServer {

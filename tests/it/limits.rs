@@ -64,7 +64,7 @@ async fn small_http2_windows_still_carry_a_large_response() {
 /// echo pass with no limit set.
 #[tokio::test]
 async fn the_default_limits_carry_messages_past_tonics_4_mib() {
-    assert_eq!(clarifai_tonic::DEFAULT_MAX_MESSAGE_SIZE, 1 << 30);
+    assert_eq!(clarifai_tonic::defaults::DEFAULT_MAX_MESSAGE_SIZE, 1 << 30);
     let (mock, client) = Fixture::new().start().await;
     echo_inputs(&mock);
     let payload = bytes::Bytes::from(vec![9u8; 6 << 20]);

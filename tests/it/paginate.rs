@@ -9,7 +9,7 @@ use clarifai_tonic::api::{self, status::StatusCode};
 use clarifai_tonic::mock::MockV2;
 use clarifai_tonic::prost::Message as _;
 use clarifai_tonic::rpc::{self, UnaryRpc};
-use clarifai_tonic::{ClarifaiClient, DEFAULT_PAGE_SIZE, Error, Paged};
+use clarifai_tonic::{ClarifaiClient, Error, defaults::DEFAULT_PAGE_SIZE, rpc::Paged};
 use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use prost_reflect::{DescriptorPool, DynamicMessage, Kind, Value};

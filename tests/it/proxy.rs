@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use clarifai_tonic::api::{self, status::StatusCode};
 use clarifai_tonic::mock::MockV2;
-use clarifai_tonic::{ClarifaiClient, ClientBuilder, Credentials, Error, TransportFault, rpc};
+use clarifai_tonic::{
+    ClarifaiClient, ClientBuilder, Credentials, Error, error::TransportFault, rpc,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -342,7 +344,7 @@ async fn concurrent_calls_share_the_connects_they_wait_for() {
     let proxy = ConnectProxy::start("503 Service Unavailable").await;
     let client = tls_builder(&mock, &[])
         .proxy(proxy.url())
-        .retry_policy(clarifai_tonic::RetryPolicy::none().transparent_retries(0))
+        .retry_policy(clarifai_tonic::retry::RetryPolicy::none().transparent_retries(0))
         .build()
         .unwrap();
     let calls = (0..40).map(|_| predict(&client));

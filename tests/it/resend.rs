@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use clarifai_tonic::api::{self, status::StatusCode};
 use clarifai_tonic::mock::MockV2;
-use clarifai_tonic::{Error, RetryPolicy, TransportFault, rpc};
+use clarifai_tonic::{Error, error::TransportFault, retry::RetryPolicy, rpc};
 use futures_util::StreamExt;
 use tokio::net::TcpListener;
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use clarifai_tonic::api::{self, status::StatusCode};
 use clarifai_tonic::mock::MockV2;
 use clarifai_tonic::rpc::UnaryRpc;
-use clarifai_tonic::{RetryPolicy, rpc};
+use clarifai_tonic::{retry::RetryPolicy, rpc};
 use futures_util::StreamExt;
 use tokio::time::Instant;
 

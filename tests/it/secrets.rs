@@ -6,7 +6,11 @@
 use std::sync::Arc;
 
 use clarifai_tonic::api::{self, status::StatusCode};
-use clarifai_tonic::{AuthInterceptor, AuthService, Credentials, Error, RotatingCredentials, rpc};
+use clarifai_tonic::{
+    Credentials, Error,
+    credentials::{AuthInterceptor, AuthService, RotatingCredentials},
+    rpc,
+};
 use futures_util::StreamExt;
 
 use crate::support::credentials::{SECRET, predict, served};

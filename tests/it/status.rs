@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use clarifai_tonic::api::{self, status::StatusCode};
-use clarifai_tonic::{Error, RetryPolicy, rpc};
+use clarifai_tonic::{Error, retry::RetryPolicy, rpc};
 
 use crate::support::faults::{client_for, post_inputs};
 use crate::support::fixture::{Fixture, outputs, status};

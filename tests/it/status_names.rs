@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use clarifai_tonic::ClarifaiCode;
 use clarifai_tonic::api::status::StatusCode;
+use clarifai_tonic::error::ClarifaiCode;
 
 use crate::support::descriptors::ours;
 

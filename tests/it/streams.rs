@@ -34,7 +34,7 @@ async fn a_connection_dropped_mid_stream_ends_the_stream_with_an_error() {
     let err = next.expect("an error item, not a silent end").unwrap_err();
     assert_eq!(
         err.transport_fault(),
-        Some(clarifai_tonic::TransportFault::ConnectionLost),
+        Some(clarifai_tonic::error::TransportFault::ConnectionLost),
         "{err:?}"
     );
     assert!(stream.next().await.is_none(), "nothing after the error");

@@ -5,7 +5,10 @@
 //! meaning TLS are in cli_context.rs.)
 
 use clarifai_tonic::api::{self, status::StatusCode, v2_client::V2Client};
-use clarifai_tonic::{ClarifaiClient, Credentials, RetryPolicy, Transport, TransportFault, rpc};
+use clarifai_tonic::{
+    ClarifaiClient, Credentials, error::TransportFault, retry::RetryPolicy, rpc,
+    transport::Transport,
+};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::support::faults::{GUARD, assert_fault};
@@ -39,7 +42,7 @@ async fn tls_with_a_custom_ca() {
         .unwrap_err();
     assert_eq!(
         err.transport_fault(),
-        Some(clarifai_tonic::TransportFault::CertificateNotTrusted),
+        Some(clarifai_tonic::error::TransportFault::CertificateNotTrusted),
         "{err:?}"
     );
     let chain = std::iter::successors(Some(&err as &dyn std::error::Error), |e| e.source())

@@ -1,7 +1,7 @@
 //! `ClarifaiUrl`: a table of URLs and short forms that parse, each printed back and parsed again,
 //! a table of text that does not, each with the reason it gives, and odd input that must not panic.
 
-use clarifai_tonic::{ClarifaiUrl, ResourceKind};
+use clarifai_tonic::url::{ClarifaiUrl, ResourceKind};
 
 const GIR: &str = "general-image-recognition";
 const VERSION: &str = "aa7f35c01e0642fda5cf400f543e7c40";

@@ -5,7 +5,7 @@ use std::error::Error as _;
 use std::time::Duration;
 
 use clarifai_tonic::api;
-use clarifai_tonic::{ClarifaiClient, Error, TransportFault};
+use clarifai_tonic::{ClarifaiClient, Error, error::TransportFault};
 
 use super::fixture::Fixture;
 

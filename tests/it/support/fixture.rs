@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clarifai_tonic::api::{self, status::StatusCode};
 use clarifai_tonic::mock::MockV2;
-use clarifai_tonic::{ClarifaiClient, ClientBuilder, Credentials, Error, RetryPolicy};
+use clarifai_tonic::{ClarifaiClient, ClientBuilder, Credentials, Error, retry::RetryPolicy};
 use futures_util::StreamExt;
 
 /// How a test's ClarifaiClient is built: `Credentials::pat("pat", "me", "app")` and otherwise the

@@ -182,13 +182,19 @@ pub(crate) fn tls(host: &str, ca_pem: &[Vec<u8>], builtin_roots: bool) -> Result
     use rustls::{ClientConfig, RootCertStore, crypto::CryptoProvider};
 
     let fail = |e: &dyn std::fmt::Display| format!("TLS setup failed: {e}");
+    // The process's provider if one is installed; else aws-lc-rs when its feature is on (it
+    // has post-quantum key exchange, X25519MLKEM768), else ring. ring stays the default feature
+    // for its build cost (BENCHMARKS.md, "The TLS provider"), although rustls 0.23.48 deprecates
+    // its provider for lacking post-quantum algorithms: that choice is made here, once, on
+    // purpose, and `tls-aws-lc` is the feature to take for post-quantum TLS.
     #[allow(unreachable_patterns)]
     let provider = match CryptoProvider::get_default() {
         Some(provider) => provider.clone(),
-        #[cfg(feature = "tls-ring")]
-        None => Arc::new(rustls::crypto::ring::default_provider()),
-        #[cfg(all(feature = "tls-aws-lc", not(feature = "tls-ring")))]
+        #[cfg(feature = "tls-aws-lc")]
         None => Arc::new(rustls::crypto::aws_lc_rs::default_provider()),
+        #[cfg(all(feature = "tls-ring", not(feature = "tls-aws-lc")))]
+        #[allow(deprecated)]
+        None => Arc::new(rustls::crypto::ring::default_provider()),
     };
     let mut roots = RootCertStore::empty();
     #[cfg(feature = "tls-native-roots")]

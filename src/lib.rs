@@ -315,6 +315,8 @@ pub mod handles;
 #[cfg(feature = "mock")]
 pub mod mock;
 pub mod rpc;
+#[cfg(feature = "serve")]
+pub mod serve;
 pub mod url;
 
 /// The retry policy ([`retry::RetryPolicy`]) and the in-band codes it retries by

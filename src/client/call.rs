@@ -255,7 +255,7 @@ impl ClarifaiClient {
     async fn unary_bytes(&self, call: Call<'_>) -> Result<Bytes, Error> {
         let rpc = call.rpc.name;
         let span = call_span(call.rpc);
-        let deadline = call.timeout.map(|t| Instant::now() + t);
+        let deadline = call.timeout.and_then(|t| Instant::now().checked_add(t));
         let call = &call;
         let attempts = crate::client::retry::with_retries(
             &call.retry,
@@ -368,7 +368,7 @@ impl ClarifaiClient {
     ) -> Result<(Option<Bytes>, tonic::Streaming<Bytes>), Error> {
         let rpc = call.rpc;
         let span = call_span(rpc);
-        let deadline = call.timeout.map(|t| Instant::now() + t);
+        let deadline = call.timeout.and_then(|t| Instant::now().checked_add(t));
         let call = &call;
         let attempts = crate::client::retry::with_retries(
             &call.retry,

@@ -34,6 +34,7 @@ use crate::client::auth::{AuthInterceptor, AuthService, CredentialSource};
 use crate::{Credentials, Error, RetryPolicy, RotatingCredentials};
 
 pub use builder::ClientBuilder;
+#[allow(unused_imports)] // used by the blocking builder
 pub(crate) use builder::client_builder_setters;
 
 pub(crate) use limits::SizeLimit;

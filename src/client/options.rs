@@ -15,8 +15,8 @@ use crate::{Credentials, Error, RetryPolicy};
 /// client's: every call kind takes them, streams included.
 ///
 /// - [`timeout`](Self::timeout): the deadline of each call (of a stream, its start);
-/// - [`retry`](Self::retry): the retry policy (streams are never retried: their input cannot
-///   be replayed);
+/// - [`retry`](Self::retry): the retry policy (client and bidi streams are not retried by it:
+///   their input cannot be replayed in general);
 /// - [`credentials`](Self::credentials): other credentials for these calls (a caller's own
 ///   `authorization` metadata still wins; see [`ClarifaiClient::credentials`]);
 /// - [`metadata`](Self::metadata): headers added to every request.
@@ -35,12 +35,32 @@ use crate::{Credentials, Error, RetryPolicy};
 /// // quick.post_model_outputs(..), quick.stream_model_outputs(..), quick.model(..), ...
 /// # Ok(()) }
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct CallOptions {
     timeout: Option<Option<Duration>>,
     retry: Option<RetryPolicy>,
     credentials: Option<Credentials>,
     metadata: MetadataMap,
+}
+
+/// Shows the settings, the metadata by name only (a header may hold a secret).
+impl std::fmt::Debug for CallOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<String> = self
+            .metadata
+            .keys()
+            .map(|k| match k {
+                tonic::metadata::KeyRef::Ascii(k) => k.as_str().to_owned(),
+                tonic::metadata::KeyRef::Binary(k) => k.as_str().to_owned(),
+            })
+            .collect();
+        f.debug_struct("CallOptions")
+            .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
+            .field("credentials", &self.credentials)
+            .field("metadata", &names)
+            .finish()
+    }
 }
 
 impl CallOptions {

@@ -40,7 +40,7 @@ impl ClarifaiClient {
         *request.metadata_mut() = metadata;
         let mut grpc = self.grpc.clone();
         let timeout = self.config.timeout;
-        let deadline = timeout.map(|t| Instant::now() + t);
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         let start = async move {
             ready(&mut grpc, rpc).await?;
             grpc.streaming(request, PathAndQuery::from_static(R::INFO.path), RawCodec)

@@ -148,9 +148,11 @@ impl ModelHandle {
     }
 
     /// Sends every predict, generate and stream of this handle to a deployment
-    /// (`runner_selector.deployment`), owned by [`deployment_user`](Self::deployment_user) or
-    /// else by the credentials' user (as the SDK, which asks for the PAT's own user), or else by
-    /// the model's.
+    /// (`runner_selector.deployment`), owned by [`deployment_user`](Self::deployment_user), else
+    /// by the credentials' user id (the SDK asks the API for the PAT's own user; a PAT made
+    /// with its user id gives the same), else by the model's owner. Give
+    /// [`deployment_user`](Self::deployment_user) when the deployment belongs to another user
+    /// or the credentials carry no user id (an app API key).
     ///
     /// ```no_run
     /// # async fn run(client: clarifai_tonic::ClarifaiClient) -> Result<(), clarifai_tonic::Error> {

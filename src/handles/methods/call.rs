@@ -75,14 +75,20 @@ fn encode_args(
             accepted: accepted(),
         });
     }
-    let mut args = args;
+    // The last value given for a name wins.
+    let mut given: Vec<(String, Value)> = Vec::with_capacity(args.len());
+    for (name, value) in args {
+        match given.iter_mut().find(|(n, _)| *n == name) {
+            Some(slot) => slot.1 = value,
+            None => given.push((name, value)),
+        }
+    }
     let mut data = api::Data::default();
     for field in fields {
-        // The last value given for a name wins.
-        let value = args
+        let value = given
             .iter()
-            .rposition(|(name, _)| *name == field.name)
-            .map(|at| args.swap_remove(at).1)
+            .position(|(name, _)| *name == field.name)
+            .map(|at| given.remove(at).1)
             .filter(|v| !v.is_none());
         let Some(value) = value else {
             if field.required && optional != Some(field.name.as_str()) {
@@ -243,8 +249,15 @@ impl MethodCall {
         let (method, model) = self.signature("predict").await?;
         let input = method_input(&method, self.args)?;
         let response = model.post(model.request(input)).await?;
-        let output = response.outputs.first().cloned().unwrap_or_default();
-        Ok(decode_output(&method, &output)?)
+        let Some(output) = response.outputs.first() else {
+            return Err(MethodError::BadOutput {
+                method: method.name.clone(),
+                reason: "the answer has no output".into(),
+                output: Box::default(),
+            }
+            .into());
+        };
+        Ok(decode_output(&method, output)?)
     }
 
     /// [`predict`](Self::predict), with the answer converted through serde (by its JSON form:
@@ -253,9 +266,9 @@ impl MethodCall {
         let method = self.method.clone();
         let json = self.predict().await?.to_json()?;
         serde_json::from_value(json).map_err(|e| {
-            MethodError::BadArgs {
+            MethodError::Conversion {
                 method,
-                reason: format!("the answer does not convert: {e}"),
+                reason: e.to_string(),
             }
             .into()
         })
@@ -329,39 +342,28 @@ impl MethodCall {
                 if let Err(e) = item
                     && let Ok(mut slot) = slot.lock()
                 {
-                    *slot = Some(clone_error(e));
+                    *slot = Some(e.clone());
                 }
                 futures_util::future::ready(item.is_ok())
             })
             .filter_map(|item| futures_util::future::ready(item.ok()));
-        let answers = model.start_stream(requests).await?;
+        let answers = match model.start_stream(requests).await {
+            Ok(answers) => answers,
+            // A value that did not encode stopped the sending: that is the error to report.
+            Err(e) => {
+                return Err(failure
+                    .lock()
+                    .ok()
+                    .and_then(|mut f| f.take())
+                    .map_or(e, Into::into));
+            }
+        };
         let tail =
             futures_util::stream::once(
                 async move { failure.lock().ok().and_then(|mut f| f.take()) },
             )
             .filter_map(|e| async move { e.map(|e| Err(e.into())) });
         Ok(Box::pin(values(answers, method).chain(tail)))
-    }
-}
-
-/// The errors `encode_args` makes, copied out of a borrowed item.
-fn clone_error(e: &MethodError) -> MethodError {
-    match e {
-        MethodError::WrongType {
-            method,
-            argument,
-            expected,
-            given,
-        } => MethodError::WrongType {
-            method: method.clone(),
-            argument: argument.clone(),
-            expected: expected.clone(),
-            given: given.clone(),
-        },
-        other => MethodError::BadArgs {
-            method: String::new(),
-            reason: other.to_string(),
-        },
     }
 }
 

@@ -76,8 +76,17 @@ impl ModelHandle {
         match self.asked_signatures().await {
             Ok(list) if list.is_empty() => Err(no_signatures()),
             Ok(list) => Ok(list.into()),
-            // The model was found and lists none, and does not answer the query: an old model.
-            Err(e) if listed.is_ok() && e.clarifai().is_some() => Err(no_signatures()),
+            // The model was found and lists none, and does not answer the query: an old model
+            // (but not one still warming up past the budget: that is its own error).
+            Err(e)
+                if listed.is_ok()
+                    && e.clarifai().is_some()
+                    && !e
+                        .status_code()
+                        .is_some_and(|c| super::WARM_UP_CODES.iter().any(|&w| w as i32 == c.0)) =>
+            {
+                Err(no_signatures())
+            }
             Err(e) => Err(e),
         }
     }

@@ -6,7 +6,7 @@ use crate::api;
 
 /// What is wrong with a method call (found before anything is sent), or with its answer. Comes
 /// as [`Error::Method`](crate::Error::Method).
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum MethodError {
     /// The model has no method of that name.
@@ -96,6 +96,14 @@ pub enum MethodError {
     BadSignatures {
         /// The model's id.
         model: String,
+        /// Why.
+        reason: String,
+    },
+    /// The answer did not convert to the type asked for (`predict_as`).
+    #[error("{method}: the answer does not convert: {reason}")]
+    Conversion {
+        /// The method.
+        method: String,
         /// Why.
         reason: String,
     },

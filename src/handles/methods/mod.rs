@@ -44,7 +44,11 @@ use std::fmt;
 pub use call::{MethodCall, decode_output, method_input};
 pub(crate) use discovery::Signatures;
 pub use error::MethodError;
+#[allow(unused_imports)]
+pub(crate) use serialize::{decode, encode_part};
 pub use signature::python_signature;
+#[allow(unused_imports)]
+pub(crate) use signature::{py_float, signatures_from_json};
 pub use value::{Element, NdArray, Value, ValueError};
 pub(crate) use warmup::WarmUp;
 pub use warmup::{DEFAULT_WARM_UP, WARM_UP_CODES};

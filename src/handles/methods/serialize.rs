@@ -239,55 +239,60 @@ fn named_items(value: Value) -> Result<Vec<(String, Value)>, String> {
     }
 }
 
-/// numpy's `np.asarray` of a rectangular list of numbers: int64 when every number is an int,
-/// else float64.
+/// numpy's `np.asarray` of a rectangular list of numbers: int64 when every number is an int
+/// (kept exact), else float64 (and float64 for an empty list, as numpy gives).
 fn ndarray_from_list(value: &Value) -> Option<NdArray> {
-    fn walk(
-        v: &Value,
-        depth: usize,
-        shape: &mut Vec<u32>,
-        out: &mut Vec<f64>,
-        ints: &mut bool,
-    ) -> Option<()> {
-        let items: Vec<Value> = match v {
-            Value::List(items) | Value::Tuple(items) => items.clone(),
-            Value::Json(serde_json::Value::Array(items)) => {
-                items.iter().cloned().map(Value::Json).collect()
-            }
-            Value::Int(i) => {
-                out.push(*i as f64);
-                return (shape.len() == depth).then_some(());
-            }
-            Value::Float(f) => {
-                *ints = false;
-                out.push(*f);
-                return (shape.len() == depth).then_some(());
-            }
-            Value::Json(serde_json::Value::Number(n)) => {
-                *ints &= n.is_i64();
-                out.push(n.as_f64()?);
-                return (shape.len() == depth).then_some(());
-            }
-            _ => return None,
-        };
-        let len = u32::try_from(items.len()).ok()?;
-        match shape.get(depth) {
-            Some(&d) if d != len => return None,
-            Some(_) => {}
-            None if out.is_empty() => shape.push(len),
-            None => return None,
-        }
-        items
-            .iter()
-            .try_for_each(|item| walk(item, depth + 1, shape, out, ints))
+    #[derive(Default)]
+    struct Walk {
+        shape: Vec<u32>,
+        ints: Vec<i64>,
+        floats: Vec<f64>,
+        all_ints: bool,
+        seen: usize,
     }
-    let (mut shape, mut out, mut ints) = (Vec::new(), Vec::new(), true);
-    walk(value, 0, &mut shape, &mut out, &mut ints)?;
-    if ints {
-        let data: Vec<i64> = out.iter().map(|&f| f as i64).collect();
-        NdArray::new(shape, &data).ok()
+    impl Walk {
+        fn number(&mut self, depth: usize, int: Option<i64>, float: f64) -> Option<()> {
+            (self.shape.len() == depth).then_some(())?;
+            self.seen += 1;
+            match int {
+                Some(i) if self.all_ints => self.ints.push(i),
+                _ => self.all_ints = false,
+            }
+            self.floats.push(float);
+            Some(())
+        }
+        fn walk(&mut self, v: &Value, depth: usize) -> Option<()> {
+            let items: Vec<Value> = match v {
+                Value::List(items) | Value::Tuple(items) => items.clone(),
+                Value::Json(serde_json::Value::Array(items)) => {
+                    items.iter().cloned().map(Value::Json).collect()
+                }
+                Value::Int(i) => return self.number(depth, Some(*i), *i as f64),
+                Value::Float(f) => return self.number(depth, None, *f),
+                Value::Json(serde_json::Value::Number(n)) => {
+                    return self.number(depth, n.as_i64(), n.as_f64()?);
+                }
+                _ => return None,
+            };
+            let len = u32::try_from(items.len()).ok()?;
+            match self.shape.get(depth) {
+                Some(&d) if d != len => return None,
+                Some(_) => {}
+                None if self.seen == 0 => self.shape.push(len),
+                None => return None,
+            }
+            items.iter().try_for_each(|item| self.walk(item, depth + 1))
+        }
+    }
+    let mut walk = Walk {
+        all_ints: true,
+        ..Walk::default()
+    };
+    walk.walk(value, 0)?;
+    if walk.all_ints && walk.seen > 0 {
+        NdArray::new(walk.shape, &walk.ints).ok()
     } else {
-        NdArray::new(shape, &out).ok()
+        NdArray::new(walk.shape, &walk.floats).ok()
     }
 }
 

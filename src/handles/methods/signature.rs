@@ -235,7 +235,7 @@ fn py_repr(json: &serde_json::Value) -> String {
 
 /// The signatures a model's `_GET_SIGNATURES` answers with: a JSON object of method name to
 /// `MethodSignature` in protobuf's JSON form (camelCase or snake_case keys; enums by name or
-/// number). Gives the methods in the document's order.
+/// number). Gives the methods sorted by name.
 pub(crate) fn signatures_from_json(text: &str) -> Result<Vec<MethodSignature>, String> {
     let doc: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
     let methods = doc

@@ -120,7 +120,7 @@ impl Value {
         }
     }
 
-    /// A named field's value (of a `NamedFields` value, or of a JSON object).
+    /// A named field's value (of a `NamedFields` value).
     pub fn get(&self, name: &str) -> Option<&Value> {
         match self {
             Value::NamedFields(fields) => fields.iter().find(|(k, _)| k == name).map(|(_, v)| v),
@@ -344,8 +344,10 @@ impl NdArray {
     /// shape's product.
     pub fn new<T: Element>(shape: impl Into<Vec<u32>>, data: &[T]) -> Result<NdArray, ValueError> {
         let shape = shape.into();
-        let count: u64 = shape.iter().map(|&d| u64::from(d)).product();
-        if count != data.len() as u64 {
+        let count = shape
+            .iter()
+            .try_fold(1u64, |n, &d| n.checked_mul(u64::from(d)));
+        if count != Some(data.len() as u64) {
             return Err(ValueError::with_actual(
                 "as many elements as the shape holds",
                 format!("{} elements for shape {shape:?}", data.len()),

@@ -42,7 +42,7 @@ fn pause(n: u32) -> Duration {
 /// One attempt's settings: its deadline, and the client's retry policy without the warm-up
 /// codes (which the warm-up loop handles).
 pub(crate) struct Attempt {
-    timeout: Option<Duration>,
+    pub(crate) timeout: Option<Duration>,
     retry: RetryPolicy,
 }
 
@@ -91,8 +91,9 @@ impl WarmUp {
         Fut: Future<Output = Result<T, Error>>,
     {
         let start = Instant::now();
+        // A deadline too far to represent is no deadline.
         let deadline = match self.callers {
-            Some(Some(d)) => Some(start + d),
+            Some(Some(d)) => start.checked_add(d),
             _ => None,
         };
         let mut tries = 0;
@@ -137,17 +138,44 @@ impl WarmUp {
         S: Stream<Item = api::PostModelOutputsRequest> + Send + 'static,
     {
         let replay = Arc::new(Mutex::new(Replay {
-            source: Box::pin(requests),
+            // Fused: an attempt after the end must not poll the caller's stream again.
+            source: Box::pin(requests.fuse()),
             sent: Vec::new(),
             recording: true,
+            generation: 0,
         }));
         let outcome = self
-            .run(|_| {
+            .run(|attempt| {
                 let replay = replay.clone();
                 async move {
-                    let attempt = Replayed { replay, cursor: 0 };
-                    let mut answers = client.stream_model_outputs(attempt).await?;
-                    match answers.next().await {
+                    // This attempt's view; an older attempt's stops giving requests.
+                    let generation = match replay.lock() {
+                        Ok(mut r) => {
+                            r.generation += 1;
+                            r.generation
+                        }
+                        Err(_) => 0,
+                    };
+                    let requests = Replayed {
+                        replay,
+                        cursor: 0,
+                        generation,
+                    };
+                    let client = match attempt.timeout {
+                        Some(t) => client.with_options(crate::CallOptions::new().timeout(t)),
+                        None => client.clone(),
+                    };
+                    let mut answers = client.stream_model_outputs(requests).await?;
+                    let first = match attempt.timeout {
+                        Some(t) => tokio::time::timeout(t, answers.next()).await.map_err(|_| {
+                            Error::Timeout {
+                                rpc: "StreamModelOutputs",
+                                after: t,
+                            }
+                        })?,
+                        None => answers.next().await,
+                    };
+                    match first {
                         Some(Err(e)) => Err(e),
                         first => Ok((first, answers)),
                     }
@@ -170,12 +198,15 @@ struct Replay {
     source: Source,
     sent: Vec<api::PostModelOutputsRequest>,
     recording: bool,
+    /// The newest attempt's number: an older attempt's view gives no more requests.
+    generation: u64,
 }
 
 /// One attempt's view of a [`Replay`]: the recorded requests, then new ones.
 struct Replayed {
     replay: Arc<Mutex<Replay>>,
     cursor: usize,
+    generation: u64,
 }
 
 impl Stream for Replayed {
@@ -186,6 +217,9 @@ impl Stream for Replayed {
         let Ok(mut replay) = this.replay.lock() else {
             return Poll::Ready(None);
         };
+        if replay.generation != this.generation {
+            return Poll::Ready(None);
+        }
         if let Some(request) = replay.sent.get(this.cursor).cloned() {
             this.cursor += 1;
             return Poll::Ready(Some(request));

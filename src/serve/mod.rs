@@ -1,0 +1,38 @@
+//! Serve a model written in Rust (feature `serve`): declare its methods with their typed
+//! arguments ([`Model`], [`Method`], [`Type`]), and serve it on a port as a local model server
+//! ([`serve`]) that the official SDK's `ModelClient.from_local_grpc(port)`, and this crate's
+//! [`ClarifaiClient::local`](crate::ClarifaiClient::local), can list and call.
+//!
+//! Each method's `MethodSignature` is exactly what the SDK's `build_function_signature` writes
+//! for the same Python method, and its arguments and answers travel as the SDK's model server
+//! reads and writes them (parts named after the arguments, the answer in a `return` part).
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use clarifai_tonic::serve::{Method, Model, Type, serve};
+//! use clarifai_tonic::{ClarifaiClient, Value};
+//!
+//! let model = Model::new().method(
+//!     Method::predict("predict", |args| async move {
+//!         let prompt: String = args.take("prompt")?;
+//!         let times: i64 = args.take("times")?;
+//!         Ok(Value::from(prompt.repeat(times as usize)))
+//!     })
+//!     .arg("prompt", Type::Str)
+//!     .arg_default("times", Type::Int, 2)
+//!     .returns(Type::Str),
+//! );
+//! let server = serve(model, "127.0.0.1:0".parse()?).await?;
+//!
+//! let client = ClarifaiClient::local(server.addr().port())?;
+//! let answer = client.model("any")?.method("predict").arg("prompt", "ab").predict().await?;
+//! assert_eq!(answer, Value::from("abab"));
+//! # Ok(()) }
+//! ```
+
+mod json;
+mod model;
+mod server;
+
+pub use model::{Answer, Args, HandlerError, Method, Model, Type};
+pub use server::{LocalServer, serve};

@@ -131,6 +131,21 @@ impl Args {
         T::try_from(value).map_err(|e| HandlerError(format!("argument {name:?}: {e}")))
     }
 
+    /// Every argument through serde, by its JSON form: a `#[derive(Deserialize)]` struct with a
+    /// field per argument (bytes, arrays and messages have no JSON form: take those with
+    /// [`take`](Self::take)).
+    pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, HandlerError> {
+        let mut map = serde_json::Map::new();
+        for (name, value) in &self.values {
+            let json = value
+                .to_json()
+                .map_err(|e| HandlerError(format!("argument {name:?}: {e}")))?;
+            map.insert(name.clone(), json);
+        }
+        serde_json::from_value(serde_json::Value::Object(map))
+            .map_err(|e| HandlerError(format!("the arguments do not convert: {e}")))
+    }
+
     /// Every argument, in the signature's order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
         self.values.iter().map(|(k, v)| (k.as_str(), v))

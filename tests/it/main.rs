@@ -29,6 +29,7 @@ mod proxy;
 mod resend;
 mod retry;
 mod secrets;
+mod serve;
 mod spans;
 mod status;
 mod status_names;

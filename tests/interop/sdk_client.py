@@ -1,0 +1,29 @@
+"""Calls a local model server with the official SDK's own client, ModelClient.from_local_grpc,
+as tests/it/serve.rs's Rust model expects, and prints what it got as JSON on one line."""
+
+import json
+import sys
+
+import numpy as np
+from clarifai.client.model_client import ModelClient
+
+client = ModelClient.from_local_grpc(port=int(sys.argv[1]))
+named = client.named(name="x", scores=[1.0, 3.0])
+got = {
+    "methods": list(client.available_methods()),
+    "signature": client.method_signature("predict"),
+    "predict": client.predict(prompt="hi"),
+    "predict_args": client.predict(prompt="hi", temperature=1, max_tokens=5, loud=True),
+    "scalars": list(client.scalars("a", b"b", 1, 2.5, True)[i] for i in (0, 2, 3, 4)),
+    "array": client.array(np.arange(4, dtype=np.float32).reshape(2, 2)).tolist(),
+    "json": client.json({"a": 1, "b": [1, 2]}),
+    "named": {"name": named.name, "best": named.best, "count": named.count},
+    "generate": list(client.generate(prompt="a b", count=2)),
+    "stream": list(client.stream(iter(["x", "y"]))),
+}
+try:
+    client.fail(reason="on purpose")
+    got["fail"] = "no error"
+except Exception as e:  # the SDK raises on a non-SUCCESS answer
+    got["fail"] = str(e)
+print(json.dumps(got))

@@ -33,8 +33,8 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The venv's python, or why there is none.
-fn python() -> Result<PathBuf, String> {
+/// The venv's python, or why there is none (tests/it/serve.rs runs the SDK's client with it).
+pub fn python() -> Result<PathBuf, String> {
     if Command::new("python3").arg("--version").output().is_err() {
         return Err("python3 is not installed".into());
     }

@@ -251,24 +251,17 @@ async fn our_client_calls_every_kind_of_method_of_a_rust_model() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sdks_own_client_calls_every_method_of_a_rust_model() {
-    let python = std::env::var_os("CLARIFAI_INTEROP_PYTHON")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("target/interop-venv/bin/python")
-        });
-    if !python.exists() {
-        assert!(
-            std::env::var_os("CLARIFAI_INTEROP_REQUIRED").is_none(),
-            "CI requires the SDK: {} is missing (scripts/interop-venv)",
-            python.display()
-        );
-        eprintln!(
-            "SKIPPED the SDK's client against a Rust model: {} is missing (scripts/interop-venv)",
-            python.display()
-        );
-        return;
-    }
+    let python = match crate::interop::python() {
+        Ok(python) => python,
+        Err(reason) => {
+            assert!(
+                std::env::var_os("CLARIFAI_INTEROP_REQUIRED").is_none(),
+                "CI requires the SDK: {reason}"
+            );
+            eprintln!("SKIPPED the SDK's client against a Rust model: {reason}");
+            return;
+        }
+    };
     let server = serve(echo(), "127.0.0.1:0".parse().unwrap()).await.unwrap();
     let port = server.addr().port().to_string();
     let script =

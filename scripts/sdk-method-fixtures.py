@@ -123,7 +123,9 @@ TABLE = [
     (scalars, [[("s", S("é")), ("b", {"bytes": [0, 255, 7]}), ("i", I(-3)), ("f", F(2.5)), ("flag", B(False))]],
      [T(S("a"), {"bytes": [1]}, I(2), F(0.5), B(True))]),
     (array, [[("x", ND("float32", [2, 2], [1, 2, 3, 4]))], [("x", ND("int64", [3], [1, -2, 3]))],
-             [("x", ND("uint8", [2, 1, 2], [1, 2, 3, 4]))]],
+             [("x", ND("uint8", [2, 1, 2], [1, 2, 3, 4]))],
+             # lists of numbers, as numpy's asarray takes them: ints as int64, any float float64
+             [("x", L(L(I(1), I(2)), L(I(3), I(2**53 + 1))))], [("x", L(F(0.5), I(2)))]],
      [ND("float64", [2], [0.5, 1.5])]),
     (json_doc, [[("doc", J({"a": 1, "b": [1, 2, {"c": None}], "d": "x", "e": True}))], [("doc", J([1, "two", 3.5]))]],
      [J({"got": {"a": 1.0}, "kind": "dict"}), J([1.0, "x"])]),

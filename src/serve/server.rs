@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 use super::model::{Args, Handler, HandlerError, Method, Model};
 use crate::api::status::{Status, StatusCode};
 use crate::api::{self, MethodSignature};
-use crate::methods::{decode, encode_part};
+use crate::methods::{decode, encode_part, or_empty};
 use crate::mock::MockV2;
 use crate::{Value, rpc};
 
@@ -61,12 +61,14 @@ pub async fn serve(model: Model, addr: SocketAddr) -> std::io::Result<LocalServe
     Ok(LocalServer { server })
 }
 
+/// The request's first input's data (empty when it has none).
+fn first_data(request: &api::PostModelOutputsRequest) -> &api::Data {
+    or_empty(request.inputs.first().and_then(|i| i.data.as_deref()))
+}
+
 /// The method named in `inputs[0].data.metadata["_method_name"]`, else `fallback`.
 fn method_name(request: &api::PostModelOutputsRequest, fallback: &str) -> String {
-    let metadata = request
-        .inputs
-        .first()
-        .and_then(|i| i.data.as_ref()?.metadata.as_ref());
+    let metadata = first_data(request).metadata.as_ref();
     match metadata.and_then(|m| m.fields.get("_method_name")?.kind.clone()) {
         Some(prost_types::value::Kind::StringValue(name)) => name,
         _ => fallback.to_owned(),
@@ -127,14 +129,7 @@ fn arguments(method: &Method, sig: &MethodSignature, data: &api::Data) -> Result
     for (i, (field, arg)) in sig.input_fields.iter().zip(&method.args).enumerate() {
         let part = data.parts.iter().find(|p| p.id == field.name);
         let value = match part {
-            Some(part) => {
-                let empty = api::Data::default();
-                Some(decode(
-                    field,
-                    part.data.as_deref().unwrap_or(&empty),
-                    &field.name,
-                )?)
-            }
+            Some(part) => Some(decode(field, or_empty(part.data.as_deref()), &field.name)?),
             None if i == 0 && data.parts.is_empty() => {
                 // An old-style input: its text is the first argument's.
                 let text = data.text.as_ref().map(|t| t.raw.clone());
@@ -198,8 +193,7 @@ async fn predict(model: &Model, request: api::PostModelOutputsRequest) -> api::M
     let sig = method.signature();
     let mut outputs = Vec::with_capacity(request.inputs.len());
     for input in &request.inputs {
-        let empty = api::Data::default();
-        let data = input.data.as_deref().unwrap_or(&empty);
+        let data = or_empty(input.data.as_deref());
         let answer = match arguments(method, &sig, data) {
             Ok(args) => handler(args).await.map_err(|HandlerError(e)| e),
             Err(e) => Err(e),
@@ -251,13 +245,7 @@ fn generate(
             return Err(format!("{name} is not a generate method"));
         };
         let sig = method.signature();
-        let empty = api::Data::default();
-        let data = request
-            .inputs
-            .first()
-            .and_then(|i| i.data.as_deref())
-            .unwrap_or(&empty);
-        let args = arguments(method, &sig, data)?;
+        let args = arguments(method, &sig, first_data(&request))?;
         Ok(responses(sig, handler(args)))
     });
     started.unwrap_or_else(|e| futures_util::stream::once(async move { failed(e) }).boxed())
@@ -286,18 +274,13 @@ fn stream(
                 .cloned()
                 .ok_or_else(|| format!("{name} declares no streaming argument"))?;
             let value_of = move |request: &api::PostModelOutputsRequest| -> Option<Value> {
-                let data = request.inputs.first()?.data.as_deref()?;
-                let part = data.parts.iter().find(|p| p.id == field.name)?;
-                let empty = api::Data::default();
-                decode(&field, part.data.as_deref().unwrap_or(&empty), &field.name).ok()
+                let part = first_data(request)
+                    .parts
+                    .iter()
+                    .find(|p| p.id == field.name)?;
+                decode(&field, or_empty(part.data.as_deref()), &field.name).ok()
             };
-            let empty = api::Data::default();
-            let data = first
-                .inputs
-                .first()
-                .and_then(|i| i.data.as_deref())
-                .unwrap_or(&empty);
-            let args = arguments(method, &sig, data)?;
+            let args = arguments(method, &sig, first_data(&first))?;
             let head = value_of(&first);
             let values = futures_util::stream::iter(head)
                 .chain(incoming.filter_map(move |r| futures_util::future::ready(value_of(&r))))

@@ -7,7 +7,7 @@ use futures_core::Stream;
 use futures_util::StreamExt;
 
 use super::discovery::method_metadata;
-use super::serialize::{Mismatch, decode_output as decode_fields, encode_part};
+use super::serialize::{Mismatch, decode_output as decode_fields, encode_part, or_empty};
 use super::signature::python_signature;
 use super::{MethodError, MethodKind, Value};
 use crate::api::{self, MethodSignature, ModelTypeField};
@@ -39,7 +39,17 @@ pub fn method_input(
     args: impl IntoIterator<Item = (impl Into<String>, Value)>,
 ) -> Result<api::Input, MethodError> {
     let args: Vec<(String, Value)> = args.into_iter().map(|(k, v)| (k.into(), v)).collect();
-    let mut data = encode_args(method, &method.input_fields, args, None)?;
+    input(method, &method.input_fields, args)
+}
+
+/// The Input that calls `method` with `args` encoded by `fields` (all of the method's, or only
+/// its streaming one for a stream's later values), named in `_method_name`.
+fn input(
+    method: &MethodSignature,
+    fields: &[ModelTypeField],
+    args: Vec<(String, Value)>,
+) -> Result<api::Input, MethodError> {
+    let mut data = encode_args(method, fields, args, None)?;
     data.metadata = Some(method_metadata(&method.name));
     Ok(api::Input::from_data(data))
 }
@@ -47,8 +57,7 @@ pub fn method_input(
 /// An output's value, read by `method`'s output signature: the `return` part, or the value
 /// inlined in the output's data.
 pub fn decode_output(method: &MethodSignature, output: &api::Output) -> Result<Value, MethodError> {
-    let empty = api::Data::default();
-    let data = output.data.as_deref().unwrap_or(&empty);
+    let data = or_empty(output.data.as_deref());
     decode_fields(&method.output_fields, data).map_err(|reason| MethodError::BadOutput {
         method: method.name.clone(),
         reason,
@@ -195,11 +204,8 @@ impl MethodCall {
         self
     }
 
-    /// The method's signature, checked to be of the kind `called` asks for.
-    async fn signature(
-        &self,
-        called: &'static str,
-    ) -> Result<(MethodSignature, ModelHandle), Error> {
+    /// The method's signature, once the call's own arguments and the handle's target check out.
+    async fn find(&self) -> Result<MethodSignature, Error> {
         if let Some(reason) = &self.bad_args {
             return Err(MethodError::BadArgs {
                 method: self.method.clone(),
@@ -209,15 +215,21 @@ impl MethodCall {
         }
         self.model.check_target()?;
         let methods = self.model.signatures().await?;
-        let Some(method) = methods.iter().find(|m| m.name == self.method) else {
-            return Err(MethodError::UnknownMethod {
+        match methods.iter().find(|m| m.name == self.method) {
+            Some(method) => Ok(method.clone()),
+            None => Err(MethodError::UnknownMethod {
                 model: self.model.id().to_owned(),
                 method: self.method.clone(),
                 available: methods.iter().map(|m| m.name.clone()).collect(),
             }
-            .into());
-        };
-        let kind = MethodKind::of(method);
+            .into()),
+        }
+    }
+
+    /// [`find`](Self::find), checked to be of the kind `called` asks for.
+    async fn signature(&self, called: &'static str) -> Result<MethodSignature, Error> {
+        let method = self.find().await?;
+        let kind = MethodKind::of(&method);
         if kind.call() != called {
             return Err(MethodError::WrongKind {
                 method: self.method.clone(),
@@ -226,28 +238,23 @@ impl MethodCall {
             }
             .into());
         }
-        Ok((method.clone(), self.model.clone()))
+        Ok(method)
     }
 
     /// The PostModelOutputs request that [`predict`](Self::predict) or
     /// [`generate`](Self::generate) sends (to look at, or send by hand).
     pub async fn request(&self) -> Result<api::PostModelOutputsRequest, Error> {
-        let methods = self.model.signatures().await?;
-        let method = methods
-            .iter()
-            .find(|m| m.name == self.method)
-            .ok_or_else(|| MethodError::UnknownMethod {
-                model: self.model.id().to_owned(),
-                method: self.method.clone(),
-                available: methods.iter().map(|m| m.name.clone()).collect(),
-            })?;
-        Ok(self.model.request(method_input(method, self.args.clone())?))
+        let method = self.find().await?;
+        Ok(self
+            .model
+            .request(method_input(&method, self.args.clone())?))
     }
 
     /// Calls a predict method (UNARY_UNARY): its answer.
     pub async fn predict(self) -> Result<Value, Error> {
-        let (method, model) = self.signature("predict").await?;
-        let input = method_input(&method, self.args)?;
+        let method = self.signature("predict").await?;
+        let MethodCall { model, args, .. } = self;
+        let input = method_input(&method, args)?;
         let response = model.post(model.request(input)).await?;
         let Some(output) = response.outputs.first() else {
             return Err(MethodError::BadOutput {
@@ -276,8 +283,9 @@ impl MethodCall {
 
     /// Calls a generate method (UNARY_STREAMING): each value as the model yields it.
     pub async fn generate(self) -> Result<ResponseStream<Value>, Error> {
-        let (method, model) = self.signature("generate").await?;
-        let input = method_input(&method, self.args)?;
+        let method = self.signature("generate").await?;
+        let MethodCall { model, args, .. } = self;
+        let input = method_input(&method, args)?;
         let answers = model.start_generate(model.request(input)).await?;
         Ok(values(answers, method))
     }
@@ -291,7 +299,7 @@ impl MethodCall {
         S: Stream<Item = V> + Send + 'static,
         V: Into<Value>,
     {
-        let (method, model) = self.signature("stream").await?;
+        let method = self.signature("stream").await?;
         let Some(stream_field) = method.input_fields.iter().find(|f| f.iterator).cloned() else {
             return Err(MethodError::WrongKind {
                 method: method.name.clone(),
@@ -308,7 +316,9 @@ impl MethodCall {
             }
             .into());
         }
-        let mut args = self.args;
+        let MethodCall {
+            model, mut args, ..
+        } = self;
         args.retain(|(name, _)| *name != stream_field.name);
         // Checked now, so that a bad argument fails before anything is sent.
         encode_args(&method, &method.input_fields, args.clone(), Some(arg))?;
@@ -321,22 +331,18 @@ impl MethodCall {
             .map(move |item| {
                 let item: Value = item.into();
                 let name = stream_field.name.clone();
-                let data = match first.take() {
+                let input = match first.take() {
                     Some(mut args) => {
                         args.push((name, item));
-                        encode_args(&sig, &sig.input_fields, args, None)
+                        input(&sig, &sig.input_fields, args)
                     }
-                    None => encode_args(
+                    None => input(
                         &sig,
                         std::slice::from_ref(&stream_field),
                         vec![(name, item)],
-                        None,
                     ),
                 };
-                data.map(|mut data| {
-                    data.metadata = Some(method_metadata(&sig.name));
-                    handle.request(api::Input::from_data(data))
-                })
+                input.map(|input| handle.request(input))
             })
             .take_while(move |item| {
                 if let Err(e) = item

@@ -261,34 +261,49 @@ fn ndarray_from_list(value: &Value) -> Option<NdArray> {
             self.floats.push(float);
             Some(())
         }
-        fn walk(&mut self, v: &Value, depth: usize) -> Option<()> {
-            let items: Vec<Value> = match v {
-                Value::List(items) | Value::Tuple(items) => items.clone(),
-                Value::Json(serde_json::Value::Array(items)) => {
-                    items.iter().cloned().map(Value::Json).collect()
-                }
-                Value::Int(i) => return self.number(depth, Some(*i), *i as f64),
-                Value::Float(f) => return self.number(depth, None, *f),
-                Value::Json(serde_json::Value::Number(n)) => {
-                    return self.number(depth, n.as_i64(), n.as_f64()?);
-                }
-                _ => return None,
-            };
-            let len = u32::try_from(items.len()).ok()?;
+        /// A level of `len` items at `depth`: the same length as the level's others.
+        fn dim(&mut self, depth: usize, len: usize) -> Option<()> {
+            let len = u32::try_from(len).ok()?;
             match self.shape.get(depth) {
-                Some(&d) if d != len => return None,
-                Some(_) => {}
-                None if self.seen == 0 => self.shape.push(len),
-                None => return None,
+                Some(&d) if d != len => None,
+                Some(_) => Some(()),
+                None if self.seen == 0 => {
+                    self.shape.push(len);
+                    Some(())
+                }
+                None => None,
             }
-            items.iter().try_for_each(|item| self.walk(item, depth + 1))
+        }
+        fn value(&mut self, v: &Value, depth: usize) -> Option<()> {
+            match v {
+                Value::List(items) | Value::Tuple(items) => {
+                    self.dim(depth, items.len())?;
+                    items
+                        .iter()
+                        .try_for_each(|item| self.value(item, depth + 1))
+                }
+                Value::Json(json) => self.json(json, depth),
+                Value::Int(i) => self.number(depth, Some(*i), *i as f64),
+                Value::Float(f) => self.number(depth, None, *f),
+                _ => None,
+            }
+        }
+        fn json(&mut self, v: &serde_json::Value, depth: usize) -> Option<()> {
+            match v {
+                serde_json::Value::Array(items) => {
+                    self.dim(depth, items.len())?;
+                    items.iter().try_for_each(|item| self.json(item, depth + 1))
+                }
+                serde_json::Value::Number(n) => self.number(depth, n.as_i64(), n.as_f64()?),
+                _ => None,
+            }
         }
     }
     let mut walk = Walk {
         all_ints: true,
         ..Walk::default()
     };
-    walk.walk(value, 0)?;
+    walk.value(value, 0)?;
     if walk.all_ints && walk.seen > 0 {
         NdArray::new(walk.shape, &walk.ints).ok()
     } else {
@@ -382,31 +397,23 @@ pub(crate) fn decode(
             .video
             .as_ref()
             .map_or(Value::None, |m| Value::Video((**m).clone())),
-        DataType::Concept => {
-            one_or_list(data.concepts.iter().cloned().map(Value::Concept).collect())
+        ty @ (DataType::Concept | DataType::Region | DataType::Frame) => {
+            one_or_list(repeated(ty, data).unwrap_or_default())
         }
-        DataType::Region => one_or_list(data.regions.iter().cloned().map(Value::Region).collect()),
-        DataType::Frame => one_or_list(data.frames.iter().cloned().map(Value::Frame).collect()),
         DataType::List => {
             let inner = field
                 .type_args
                 .first()
                 .ok_or_else(|| format!("{path}: a List with no item type"))?;
-            match data_type(inner) {
-                DataType::Concept => {
-                    Value::List(data.concepts.iter().cloned().map(Value::Concept).collect())
-                }
-                DataType::Region => {
-                    Value::List(data.regions.iter().cloned().map(Value::Region).collect())
-                }
-                DataType::Frame => {
-                    Value::List(data.frames.iter().cloned().map(Value::Frame).collect())
-                }
-                _ => Value::List(
+            match repeated(data_type(inner), data) {
+                Some(items) => Value::List(items),
+                None => Value::List(
                     data.parts
                         .iter()
                         .enumerate()
-                        .map(|(i, p)| decode(inner, &part_data(p), &format!("{path}[{i}]")))
+                        .map(|(i, p)| {
+                            decode(inner, or_empty(p.data.as_deref()), &format!("{path}[{i}]"))
+                        })
                         .collect::<Result<_, _>>()?,
                 ),
             }
@@ -428,7 +435,9 @@ pub(crate) fn decode(
                     .iter()
                     .zip(&data.parts)
                     .enumerate()
-                    .map(|(i, (f, p))| decode(f, &part_data(p), &format!("{path}[{i}]")))
+                    .map(|(i, (f, p))| {
+                        decode(f, or_empty(p.data.as_deref()), &format!("{path}[{i}]"))
+                    })
                     .collect::<Result<_, _>>()?,
             )
         }
@@ -443,7 +452,11 @@ pub(crate) fn decode(
                     .iter()
                     .find(|p| p.id == inner.name)
                     .ok_or_else(|| format!("{path}: no part for the field {:?}", inner.name))?;
-                let value = decode(inner, &part_data(part), &format!("{path}.{}", inner.name))?;
+                let value = decode(
+                    inner,
+                    or_empty(part.data.as_deref()),
+                    &format!("{path}.{}", inner.name),
+                )?;
                 fields.push((inner.name.clone(), value));
             }
             Value::NamedFields(fields)
@@ -452,11 +465,21 @@ pub(crate) fn decode(
     })
 }
 
-fn part_data(part: &api::Part) -> std::borrow::Cow<'_, api::Data> {
-    match &part.data {
-        Some(d) => std::borrow::Cow::Borrowed(d),
-        None => std::borrow::Cow::Owned(api::Data::default()),
-    }
+/// The values of the repeated `Data` field a list of `ty` goes inline in (concepts, regions,
+/// frames), or `None` for any other type.
+fn repeated(ty: DataType, data: &api::Data) -> Option<Vec<Value>> {
+    Some(match ty {
+        DataType::Concept => data.concepts.iter().cloned().map(Value::Concept).collect(),
+        DataType::Region => data.regions.iter().cloned().map(Value::Region).collect(),
+        DataType::Frame => data.frames.iter().cloned().map(Value::Frame).collect(),
+        _ => return None,
+    })
+}
+
+/// `data`, or an empty `Data` for an unset one (as protobuf reads an absent message).
+pub(crate) fn or_empty(data: Option<&api::Data>) -> &api::Data {
+    static EMPTY: std::sync::LazyLock<api::Data> = std::sync::LazyLock::new(api::Data::default);
+    data.unwrap_or(&EMPTY)
 }
 
 /// An output's value by the method's output fields: the `return` part, else the value inlined
@@ -466,7 +489,7 @@ pub(crate) fn decode_output(outputs: &[ModelTypeField], data: &api::Data) -> Res
     let mut values = Vec::with_capacity(outputs.len());
     for (i, field) in outputs.iter().enumerate() {
         let value = match data.parts.iter().find(|p| p.id == field.name) {
-            Some(part) => decode(field, &part_data(part), &field.name)?,
+            Some(part) => decode(field, or_empty(part.data.as_deref()), &field.name)?,
             None if i == 0 => decode(field, data, &field.name)?,
             None => return Err(format!("no part for the output {:?}", field.name)),
         };

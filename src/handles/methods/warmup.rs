@@ -27,7 +27,7 @@ pub const WARM_UP_CODES: [StatusCode; 3] = [
 pub const DEFAULT_WARM_UP: Duration = Duration::from_secs(600);
 
 /// Whether `error` says the model is still warming up.
-fn warming_up(error: &Error) -> bool {
+pub(crate) fn warming_up(error: &Error) -> bool {
     error
         .status_code()
         .is_some_and(|code| WARM_UP_CODES.iter().any(|&c| c as i32 == code.0))
@@ -42,18 +42,23 @@ fn pause(n: u32) -> Duration {
 /// One attempt's settings: its deadline, and the client's retry policy without the warm-up
 /// codes (which the warm-up loop handles).
 pub(crate) struct Attempt {
+    /// What bounds the attempt: the time left before the caller's deadline, else the client's
+    /// default.
     pub(crate) timeout: Option<Duration>,
+    /// Whether `timeout` is the caller's time left, which the request must carry; the client's
+    /// default it applies itself (with its `grpc-timeout` formatted once per client).
+    callers: bool,
     retry: RetryPolicy,
 }
 
 impl Attempt {
     /// `message` as a request with this attempt's deadline and retry policy.
-    pub(crate) fn request<T>(&self, message: T) -> tonic::Request<T> {
+    pub(crate) fn request<T>(self, message: T) -> tonic::Request<T> {
         let mut request = tonic::Request::new(message);
-        if let Some(timeout) = self.timeout {
+        if let Some(timeout) = self.timeout.filter(|_| self.callers) {
             request.set_timeout(timeout);
         }
-        request.extensions_mut().insert(self.retry.clone());
+        request.extensions_mut().insert(self.retry);
         request
     }
 }
@@ -104,7 +109,13 @@ impl WarmUp {
                 (None, None) => self.default_timeout,
             };
             let retry = self.retry.clone();
-            let outcome = attempt(Attempt { timeout, retry }).await;
+            let callers = deadline.is_some();
+            let outcome = attempt(Attempt {
+                timeout,
+                callers,
+                retry,
+            })
+            .await;
             match outcome {
                 Err(e) if warming_up(&e) => {
                     tries += 1;
@@ -161,7 +172,7 @@ impl WarmUp {
                         cursor: 0,
                         generation,
                     };
-                    let client = match attempt.timeout {
+                    let client = match attempt.timeout.filter(|_| attempt.callers) {
                         Some(t) => client.with_options(crate::CallOptions::new().timeout(t)),
                         None => client.clone(),
                     };

@@ -9,7 +9,10 @@
 //!   retries, Clarifai's in-band status turned into [`Error`], pagination and streaming;
 //! - [`rpc`]: what the protos say about each rpc (auth type, scopes, streaming);
 //! - `blocking` (feature `blocking`): the same client for programs that are not async;
-//! - `mock` (feature `mock`): `MockV2`, a real V2 server for your tests.
+//! - `mock` (feature `mock`): `MockV2`, a real V2 server for your tests, and the API a runner
+//!   talks to;
+//! - `runner` (feature `runner`): a model written in Rust, served as a local model server or as
+//!   a Clarifai runner.
 //!
 //! ## Install
 //!
@@ -315,8 +318,8 @@ pub mod handles;
 #[cfg(feature = "mock")]
 pub mod mock;
 pub mod rpc;
-#[cfg(feature = "serve")]
-pub mod serve;
+#[cfg(feature = "runner")]
+pub mod runner;
 pub mod url;
 
 /// The retry policy ([`retry::RetryPolicy`]) and the in-band codes it retries by

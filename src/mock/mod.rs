@@ -43,10 +43,12 @@ use crate::{ClarifaiClient, ClarifaiResponse, Credentials, Error, Paged};
 mod connections;
 mod handlers;
 mod recording;
+mod runner_api;
 
 use handlers::{BidiHandler, ClientStreamHandler, MockService, ServerStreamHandler, UnaryHandler};
 use recording::State;
 pub use recording::{MockStream, RecordedCall};
+pub use runner_api::{RunnerApi, Work};
 
 /// A running mock V2 server. Dropping it stops the server.
 pub struct MockV2 {

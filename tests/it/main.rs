@@ -29,7 +29,7 @@ mod proxy;
 mod resend;
 mod retry;
 mod secrets;
-mod serve;
+mod local_server;
 mod spans;
 mod status;
 mod status_names;

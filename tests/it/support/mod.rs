@@ -1,11 +1,12 @@
 //! What the test modules share that is not a test: the MockV2 [`fixture`] with its builders, the
 //! hand-driven HTTP/2 server [`h2_server`] and the TCP relay [`relay`] of the transport-fault
 //! tests with the calls and checks they share ([`faults`]), the credentials tests' server and
-//! secret ([`credentials`]), the model-method signatures ([`methods`]), and the two descriptor
+//! secret ([`credentials`]), the Rust twin of the Python echo model ([`echo`]), the model-method signatures ([`methods`]), and the two descriptor
 //! sets ([`descriptors`]).
 
 pub mod credentials;
 pub mod descriptors;
+pub mod echo;
 pub mod faults;
 pub mod fixture;
 pub mod h2_server;

@@ -1,9 +1,9 @@
-//! The local model server: `PostModelOutputs`, `GenerateModelOutputs` and `StreamModelOutputs`
-//! answered by a [`Model`]'s methods, as the SDK's `python -m clarifai.runners.server --grpc`
-//! answers them, so that the SDK's own `ModelClient.from_local_grpc(port)` (and this crate's
-//! [`ClarifaiClient::local`](crate::ClarifaiClient::local)) can list and call every method.
+//! A request run by a [`Model`], as the SDK's `ModelClass` wrappers run one: the method named in
+//! `inputs[0].data.metadata["_method_name"]`, its arguments read from the parts, each answer in a
+//! `return` part of an output with status SUCCESS. Both servings of a model share it: the local
+//! model server ([`super::local`]) and the runner ([`super::item`]), which differ only in how they
+//! report a failure.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use futures_util::stream::BoxStream;
@@ -14,52 +14,10 @@ use super::model::{Args, Handler, HandlerError, Method, Model};
 use crate::api::status::{Status, StatusCode};
 use crate::api::{self, MethodSignature};
 use crate::methods::{decode, encode_part, or_empty};
-use crate::mock::MockV2;
-use crate::{Value, rpc};
+use crate::Value;
 
-/// A model served on a port; stops when dropped.
-#[derive(Debug)]
-pub struct LocalServer {
-    server: MockV2,
-}
-
-impl LocalServer {
-    /// The address it listens on.
-    pub fn addr(&self) -> SocketAddr {
-        self.server.addr()
-    }
-
-    /// Its URL, `http://127.0.0.1:<port>`.
-    pub fn url(&self) -> String {
-        self.server.url()
-    }
-}
-
-/// Serves `model` on `addr` (`127.0.0.1:0` for a free port): the twin of the SDK's
-/// `python -m clarifai.runners.server --grpc`. Any other rpc answers UNIMPLEMENTED.
-pub async fn serve(model: Model, addr: SocketAddr) -> std::io::Result<LocalServer> {
-    // The V2 server engine of MockV2, without its recording: a long-running server keeps
-    // nothing per call.
-    let server = MockV2::start_on(addr).await?;
-    server.set_recording(false);
-    server.set_fill_status(false);
-    let model = Arc::new(model);
-    let m = model.clone();
-    server.on::<rpc::PostModelOutputs, _, _>(move |request| {
-        let model = m.clone();
-        async move { Ok(predict(&model, request.into_inner()).await) }
-    });
-    let m = model.clone();
-    server.on_server_stream::<rpc::GenerateModelOutputs, _, _>(move |request| {
-        generate(m.clone(), request.into_inner()).map(Ok)
-    });
-    let m = model;
-    server.on_bidi::<rpc::StreamModelOutputs, _, _>(move |request| {
-        let incoming = request.into_inner().filter_map(|r| async move { r.ok() });
-        stream(m.clone(), incoming).map(Ok)
-    });
-    Ok(LocalServer { server })
-}
+/// One response of the model's, or why the call failed (which ends a stream of them).
+pub(crate) type Reply = Result<api::MultiOutputResponse, String>;
 
 /// The request's first input's data (empty when it has none).
 fn first_data(request: &api::PostModelOutputsRequest) -> &api::Data {
@@ -67,7 +25,7 @@ fn first_data(request: &api::PostModelOutputsRequest) -> &api::Data {
 }
 
 /// The method named in `inputs[0].data.metadata["_method_name"]`, else `fallback`.
-fn method_name(request: &api::PostModelOutputsRequest, fallback: &str) -> String {
+pub(crate) fn method_name(request: &api::PostModelOutputsRequest, fallback: &str) -> String {
     let metadata = first_data(request).metadata.as_ref();
     match metadata.and_then(|m| m.fields.get("_method_name")?.kind.clone()) {
         Some(prost_types::value::Kind::StringValue(name)) => name,
@@ -75,28 +33,21 @@ fn method_name(request: &api::PostModelOutputsRequest, fallback: &str) -> String
     }
 }
 
-/// A failed answer: MODEL_PREDICTION_FAILED, with the cause in `details` and
-/// `internal_details`, as the SDK's servicer reports an exception.
-fn failed(cause: impl std::fmt::Display) -> api::MultiOutputResponse {
-    let cause = cause.to_string();
-    api::MultiOutputResponse {
-        status: Some(Status {
-            code: StatusCode::ModelPredictionFailed as i32,
-            description: "Model prediction failed".into(),
-            details: cause.clone(),
-            internal_details: cause,
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
-
-fn success() -> Option<Status> {
+/// A status with only its code, as the SDK's wrappers write one.
+pub(crate) fn code_only(code: StatusCode) -> Option<Status> {
     Some(Status {
-        code: StatusCode::Success as i32,
-        description: "Ok".into(),
+        code: code as i32,
         ..Default::default()
     })
+}
+
+/// A response of `outputs` with status SUCCESS.
+fn answered(outputs: Vec<api::Output>) -> api::MultiOutputResponse {
+    api::MultiOutputResponse {
+        status: code_only(StatusCode::Success),
+        outputs,
+        ..Default::default()
+    }
 }
 
 /// One output holding `value` as the method's `return`.
@@ -112,7 +63,7 @@ fn output(sig: &MethodSignature, value: Value) -> Result<api::Output, String> {
         )
     })?;
     Ok(api::Output {
-        status: success(),
+        status: code_only(StatusCode::Success),
         data: Some(Box::new(api::Data {
             parts: vec![part],
             ..Default::default()
@@ -156,18 +107,14 @@ fn arguments(method: &Method, sig: &MethodSignature, data: &api::Data) -> Result
 /// `_GET_SIGNATURES`'s answer: the signatures as JSON, in protobuf's JSON form.
 fn signatures(model: &Model) -> api::MultiOutputResponse {
     let text = super::json::signatures_json(&model.signatures());
-    api::MultiOutputResponse {
-        status: success(),
-        outputs: vec![api::Output {
-            status: success(),
-            data: Some(Box::new(api::Data {
-                text: Some(Box::new(api::Text::raw(text))),
-                ..Default::default()
-            })),
+    answered(vec![api::Output {
+        status: code_only(StatusCode::Success),
+        data: Some(Box::new(api::Data {
+            text: Some(Box::new(api::Text::raw(text))),
             ..Default::default()
-        }],
+        })),
         ..Default::default()
-    }
+    }])
 }
 
 fn find<'a>(model: &'a Model, name: &str) -> Result<&'a Method, String> {
@@ -178,67 +125,49 @@ fn find<'a>(model: &'a Model, name: &str) -> Result<&'a Method, String> {
         .ok_or_else(|| format!("Method {name} not found in model class"))
 }
 
-async fn predict(model: &Model, request: api::PostModelOutputsRequest) -> api::MultiOutputResponse {
+/// A predict call: one output per input.
+pub(crate) async fn predict(model: &Model, request: api::PostModelOutputsRequest) -> Reply {
     let name = method_name(&request, "predict");
     if name == "_GET_SIGNATURES" {
-        return signatures(model);
+        return Ok(signatures(model));
     }
-    let method = match find(model, &name) {
-        Ok(m) => m,
-        Err(e) => return failed(e),
-    };
+    let method = find(model, &name)?;
     let Handler::Predict(handler) = &method.handler else {
-        return failed(format!("{name} is not a predict method"));
+        return Err(format!("{name} is not a predict method"));
     };
     let sig = method.signature();
     let mut outputs = Vec::with_capacity(request.inputs.len());
     for input in &request.inputs {
-        let data = or_empty(input.data.as_deref());
-        let answer = match arguments(method, &sig, data) {
-            Ok(args) => handler(args).await.map_err(|HandlerError(e)| e),
-            Err(e) => Err(e),
-        };
-        match answer.and_then(|value| output(&sig, value)) {
-            Ok(out) => outputs.push(out),
-            Err(e) => return failed(e),
-        }
+        let args = arguments(method, &sig, or_empty(input.data.as_deref()))?;
+        let value = handler(args).await.map_err(|HandlerError(e)| e)?;
+        outputs.push(output(&sig, value)?);
     }
-    api::MultiOutputResponse {
-        status: success(),
-        outputs,
-        ..Default::default()
-    }
+    Ok(answered(outputs))
 }
 
-/// Each answer of a stream of them as one response, a failure ending it.
+/// Each answer of a stream of them as one response; a failure is the last.
 fn responses(
     sig: MethodSignature,
     answers: BoxStream<'static, Result<Value, HandlerError>>,
-) -> BoxStream<'static, api::MultiOutputResponse> {
+) -> BoxStream<'static, Reply> {
     answers
-        .map(
-            move |answer| match answer.map_err(|e| e.0).and_then(|v| output(&sig, v)) {
-                Ok(out) => api::MultiOutputResponse {
-                    status: success(),
-                    outputs: vec![out],
-                    ..Default::default()
-                },
-                Err(e) => failed(e),
-            },
-        )
-        .scan(false, |failed_before, response| {
+        .map(move |answer| {
+            let value = answer.map_err(|HandlerError(e)| e)?;
+            Ok(answered(vec![output(&sig, value)?]))
+        })
+        .scan(false, |failed_before, reply| {
             let stop = *failed_before;
-            *failed_before |=
-                response.status.as_ref().map(|s| s.code) != Some(StatusCode::Success as i32);
-            futures_util::future::ready((!stop).then_some(response))
+            *failed_before |= reply.is_err();
+            futures_util::future::ready((!stop).then_some(reply))
         })
         .boxed()
 }
 
-fn generate(
+/// A generate call: a response per answer.
+pub(crate) fn generate(
     model: Arc<Model>,
     request: api::PostModelOutputsRequest,
-) -> BoxStream<'static, api::MultiOutputResponse> {
+) -> BoxStream<'static, Reply> {
     let name = method_name(&request, "generate");
     let started = find(&model, &name).and_then(|method| {
         let Handler::Generate(handler) = &method.handler else {
@@ -248,14 +177,16 @@ fn generate(
         let args = arguments(method, &sig, first_data(&request))?;
         Ok(responses(sig, handler(args)))
     });
-    started.unwrap_or_else(|e| futures_util::stream::once(async move { failed(e) }).boxed())
+    started.unwrap_or_else(|e| futures_util::stream::once(async move { Err(e) }).boxed())
 }
 
-fn stream(
+/// A stream call: the first request names the method and holds every argument; each later one
+/// holds only a next value of the streaming argument.
+pub(crate) fn stream(
     model: Arc<Model>,
     incoming: impl Stream<Item = api::PostModelOutputsRequest> + Send + 'static,
-) -> BoxStream<'static, api::MultiOutputResponse> {
-    let (tx, rx) = mpsc::channel::<api::MultiOutputResponse>(8);
+) -> BoxStream<'static, Reply> {
+    let (tx, rx) = mpsc::channel::<Reply>(8);
     tokio::spawn(async move {
         let mut incoming = Box::pin(incoming);
         let Some(first) = incoming.next().await else {
@@ -287,10 +218,10 @@ fn stream(
                 .boxed();
             Ok(responses(sig, handler(args, values)))
         });
-        let mut answers = started
-            .unwrap_or_else(|e| futures_util::stream::once(async move { failed(e) }).boxed());
-        while let Some(answer) = answers.next().await {
-            if tx.send(answer).await.is_err() {
+        let mut replies =
+            started.unwrap_or_else(|e| futures_util::stream::once(async move { Err(e) }).boxed());
+        while let Some(reply) = replies.next().await {
+            if tx.send(reply).await.is_err() {
                 break; // the caller went away: stop the work
             }
         }

@@ -1,4 +1,4 @@
-//! Serve a model written in Rust (feature `serve`): declare its methods with their typed
+//! Serve a model written in Rust (feature `runner`): declare its methods with their typed
 //! arguments ([`Model`], [`Method`], [`Type`]), and serve it on a port as a local model server
 //! ([`serve`]) that the official SDK's `ModelClient.from_local_grpc(port)`, and this crate's
 //! [`ClarifaiClient::local`](crate::ClarifaiClient::local), can list and call.
@@ -9,7 +9,7 @@
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use clarifai_tonic::serve::{Method, Model, Type, serve};
+//! use clarifai_tonic::runner::{Method, Model, Type, serve};
 //! use clarifai_tonic::{ClarifaiClient, Value};
 //!
 //! let model = Model::new().method(
@@ -30,9 +30,10 @@
 //! # Ok(()) }
 //! ```
 
+mod dispatch;
 mod json;
+mod local;
 mod model;
-mod server;
 
 pub use model::{Answer, Args, HandlerError, Method, Model, Type};
-pub use server::{LocalServer, serve};
+pub use local::{LocalServer, serve};

@@ -210,7 +210,7 @@ pub(crate) struct Arg {
 ///
 /// ```
 /// use clarifai_tonic::Value;
-/// use clarifai_tonic::serve::{Method, Type};
+/// use clarifai_tonic::runner::{Method, Type};
 /// let predict = Method::predict("predict", |args| async move {
 ///     let prompt: String = args.take("prompt")?;
 ///     Ok(Value::from(prompt.to_uppercase()))
@@ -431,7 +431,7 @@ pub(crate) fn py_json(json: &serde_json::Value) -> String {
     }
 }
 
-/// A model: its methods, served by [`serve`](crate::serve::serve) (a local model server).
+/// A model: its methods, served by [`serve`](crate::runner::serve) (a local model server).
 #[derive(Clone, Debug, Default)]
 pub struct Model {
     pub(crate) methods: Vec<Method>,

@@ -1,4 +1,4 @@
-//! A model written in Rust (feature `serve`): its declared signatures are exactly what the SDK's
+//! A model written in Rust (feature `runner`): its declared signatures are exactly what the SDK's
 //! `build_function_signature` writes for the same Python methods (tests/fixtures/methods/sdk.json);
 //! served on a port, this crate's client and the official SDK's own
 //! `ModelClient.from_local_grpc(port)` list and call every method, and a handler's failure
@@ -7,145 +7,13 @@
 use std::process::Command;
 
 use clarifai_tonic::api::{self, MethodSignature, status::StatusCode};
-use clarifai_tonic::methods::NdArray;
 use clarifai_tonic::prost::Message;
-use clarifai_tonic::serve::{Method, Model, Type, serve};
-use clarifai_tonic::{ClarifaiClient, StreamExt, TryStreamExt, Value, stream};
+use clarifai_tonic::runner::{Method, Type, serve};
+
+use crate::support::echo::echo;
+use clarifai_tonic::{ClarifaiClient, TryStreamExt, Value, stream};
 
 const FIXTURE: &str = include_str!("../fixtures/methods/sdk.json");
-
-fn upper(
-    args: &clarifai_tonic::serve::Args,
-) -> Result<String, clarifai_tonic::serve::HandlerError> {
-    let prompt: String = args.take("prompt")?;
-    let loud: bool = args.take("loud")?;
-    let temperature: f64 = args.take("temperature")?;
-    let max_tokens: i64 = args.take("max_tokens")?;
-    let text = if loud { prompt.to_uppercase() } else { prompt };
-    Ok(format!("{text}|{temperature:?}|{max_tokens}"))
-}
-
-/// The Rust twin of tests/interop/echo's Python model (and of the fixture's table).
-fn echo() -> Model {
-    Model::new()
-        .method(
-            Method::predict(
-                "predict",
-                |args| async move { Ok(Value::from(upper(&args)?)) },
-            )
-            .arg("prompt", Type::Str)
-            .arg_default("temperature", Type::Float, 0.7)
-            .arg_default("max_tokens", Type::Int, 16)
-            .arg_default("loud", Type::Bool, false)
-            .returns(Type::Str),
-        )
-        .method(
-            Method::predict("scalars", |args| async move {
-                let s: String = args.take("s")?;
-                let mut b: Vec<u8> = args.take("b")?;
-                b.push(b'!');
-                let i: i64 = args.take("i")?;
-                let f: f64 = args.take("f")?;
-                let flag: bool = args.take("flag")?;
-                Ok(Value::tuple([
-                    Value::from(s + "!"),
-                    Value::bytes(b),
-                    Value::from(i + 1),
-                    Value::from(f * 2.0),
-                    Value::from(!flag),
-                ]))
-            })
-            .arg("s", Type::Str)
-            .arg("b", Type::Bytes)
-            .arg("i", Type::Int)
-            .arg("f", Type::Float)
-            .arg("flag", Type::Bool)
-            .returns(Type::Tuple(vec![
-                Type::Str,
-                Type::Bytes,
-                Type::Int,
-                Type::Float,
-                Type::Bool,
-            ])),
-        )
-        .method(
-            Method::predict("array", |args| async move {
-                let x: NdArray = args.take("x")?;
-                let doubled: Vec<f32> = x.to_vec::<f32>()?.iter().map(|v| v * 2.0).collect();
-                Ok(Value::NdArray(NdArray::new(x.shape().to_vec(), &doubled)?))
-            })
-            .arg("x", Type::NdArray)
-            .returns(Type::NdArray),
-        )
-        .method(
-            Method::predict("json", |args| async move {
-                let doc: serde_json::Value = args.take("doc")?;
-                let kind = if doc.is_array() { "list" } else { "dict" };
-                Ok(Value::from(serde_json::json!({"got": doc, "kind": kind})))
-            })
-            .arg("doc", Type::Json)
-            .returns(Type::Json),
-        )
-        .method(
-            Method::predict("named", |args| async move {
-                let name: String = args.take("name")?;
-                let scores: Vec<f64> = args
-                    .take::<Vec<Value>>("scores")?
-                    .into_iter()
-                    .map(f64::try_from)
-                    .collect::<Result<_, _>>()?;
-                let best = scores.iter().copied().fold(f64::MIN, f64::max);
-                Ok(Value::named([
-                    ("name", Value::from(name)),
-                    ("best", Value::from(best)),
-                    ("count", Value::from(scores.len() as i64)),
-                ]))
-            })
-            .arg("name", Type::Str)
-            .arg("scores", Type::list(Type::Float))
-            .returns(Type::named([
-                ("name", Type::Str),
-                ("best", Type::Float),
-                ("count", Type::Int),
-            ])),
-        )
-        .method(
-            Method::generate("generate", |args| {
-                let prompt = args.take::<String>("prompt");
-                let count = args.take::<i64>("count");
-                let items: Vec<_> = match (prompt, count) {
-                    (Ok(p), Ok(n)) => p
-                        .split_whitespace()
-                        .map(str::to_owned)
-                        .chain((0..n).map(|i| i.to_string()))
-                        .map(|s| Ok(Value::from(s)))
-                        .collect(),
-                    (Err(e), _) | (_, Err(e)) => vec![Err(e)],
-                };
-                stream::iter(items)
-            })
-            .arg("prompt", Type::Str)
-            .arg_default("count", Type::Int, 3)
-            .returns(Type::Str),
-        )
-        .method(
-            Method::stream("stream", |args, chunks| {
-                let suffix = args.take::<String>("suffix").unwrap_or_default();
-                chunks.map(move |chunk| Ok(Value::from(format!("{chunk}{suffix}"))))
-            })
-            .stream_arg("chunks", Type::Str)
-            .arg_default("suffix", Type::Str, "?")
-            .returns(Type::Str),
-        )
-        .method(
-            Method::predict("fail", |args| async move {
-                let reason: String = args.take("reason")?;
-                Err(reason.into())
-            })
-            .arg("reason", Type::Str)
-            .returns(Type::Str),
-        )
-}
 
 #[test]
 fn signatures_are_what_the_sdk_writes_for_the_same_python_methods() {

@@ -30,10 +30,22 @@
 //! # Ok(()) }
 //! ```
 
+mod config;
 mod dispatch;
+mod error;
+mod health;
+mod item;
 mod json;
 mod local;
 mod model;
+mod protocol;
+mod run;
 
 pub use model::{Answer, Args, HandlerError, Method, Model, Type};
+pub use config::{
+    DEFAULT_BACKOFF, DEFAULT_ERROR_WINDOW, DEFAULT_HEALTH_PORT, DEFAULT_MAX_BACKOFF,
+    DEFAULT_MAX_ERRORS, DEFAULT_POLLS, RunnerConfig,
+};
+pub use error::RunnerError;
 pub use local::{LocalServer, serve};
+pub use run::{Runner, RunningRunner};

@@ -1,0 +1,363 @@
+//! The runner's side of `ProcessRunnerItems`, as the official runner (`clarifai-protocol`) speaks
+//! it: each stream opens with RUNNER_STREAM_START and the runner's ids, gets one item (or
+//! RUNNER_NEEDS_RETRY), posts that item's outputs with its id, and ends; a stream item's later
+//! requests come on the same stream until RUNNER_STREAM_END. The control stream (`control-<runner
+//! id>`) only listens for RUNNER_ITEM_CANCELLED.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+
+use super::config::RunnerConfig;
+use super::error::RunnerError;
+use super::item::{self, kind_of, request_of};
+use super::model::Model;
+use crate::api::status::{Status, StatusCode};
+use crate::api::{
+    self, MultiRunnerItemResponse, PostRunnerItemOutputsRequest, RunnerItem, RunnerItemOutput,
+    RunnerMethodType,
+};
+use crate::{ClarifaiClient, Error, rpc};
+
+/// How long a finished item's stream is given to close after the runner closed its side.
+const CLOSE_GRACE: Duration = Duration::from_secs(10);
+
+/// What the polls, the control stream and the health endpoints share.
+pub(crate) struct Shared {
+    pub(crate) model: Arc<Model>,
+    pub(crate) client: ClarifaiClient,
+    pub(crate) config: RunnerConfig,
+    /// `true` once the runner takes no new work.
+    pub(crate) stop: watch::Sender<bool>,
+    /// `true` once every poll has ended.
+    pub(crate) done: watch::Sender<bool>,
+    /// The items in hand, each with the switch that cancels it.
+    in_flight: Mutex<HashMap<String, watch::Sender<bool>>>,
+    /// The connection errors since the last working stream.
+    errors: Mutex<VecDeque<Instant>>,
+}
+
+impl Shared {
+    pub(crate) fn new(model: Arc<Model>, client: ClarifaiClient, config: RunnerConfig) -> Self {
+        Shared {
+            model,
+            client,
+            config,
+            stop: watch::channel(false).0,
+            done: watch::channel(false).0,
+            in_flight: Mutex::new(HashMap::new()),
+            errors: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    pub(crate) fn stopping(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    /// Resolves once the runner takes no new work.
+    async fn stopped(&self) {
+        let mut stop = self.stop.subscribe();
+        let _ = stop.wait_for(|s| *s).await;
+    }
+
+    /// Cancels the item `id` if it is in hand.
+    fn cancel(&self, id: &str) {
+        let in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(switch) = in_flight.get(id) {
+            tracing::info!(item = id, "runner: item cancelled");
+            switch.send_replace(true);
+        }
+    }
+
+    fn track(&self, id: &str) -> watch::Receiver<bool> {
+        let (switch, cancelled) = watch::channel(false);
+        let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        in_flight.insert(id.to_owned(), switch);
+        cancelled
+    }
+
+    fn untrack(&self, id: &str) {
+        let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        in_flight.remove(id);
+    }
+
+    /// A stream worked: the error budget starts over.
+    fn connected(&self) {
+        self.errors.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    /// Counts a connection error against the budget; spent, it is the runner's end.
+    fn failed(&self, error: Error) -> Result<(), RunnerError> {
+        let config = &self.config;
+        let mut errors = self.errors.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        errors.push_back(now);
+        while errors
+            .front()
+            .is_some_and(|t| now.duration_since(*t) > config.error_window)
+        {
+            errors.pop_front();
+        }
+        tracing::warn!(error = %error, errors = errors.len(), "runner: connection error");
+        if errors.len() >= config.max_errors {
+            return Err(RunnerError::ErrorBudget {
+                errors: errors.len(),
+                window: config.error_window,
+                last: error,
+            });
+        }
+        Ok(())
+    }
+
+    /// The first message of a stream: RUNNER_STREAM_START with the runner's ids.
+    fn handshake(&self, runner_id: String, description: &str) -> PostRunnerItemOutputsRequest {
+        let config = &self.config;
+        PostRunnerItemOutputsRequest {
+            user_app_id: Some(api::UserAppIdSet {
+                user_id: config.user_id.clone(),
+                app_id: String::new(),
+            }),
+            nodepool_id: config.nodepool_id.clone(),
+            runner_id,
+            compute_cluster_id: config.compute_cluster_id.clone(),
+            runner_replica_id: config.replica_id.clone(),
+            status: Some(Status {
+                code: StatusCode::RunnerStreamStart as i32,
+                description: description.into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    /// One output of the item `id`, posted as the official runner posts it.
+    fn post(&self, id: &str, output: RunnerItemOutput) -> PostRunnerItemOutputsRequest {
+        let config = &self.config;
+        PostRunnerItemOutputsRequest {
+            user_app_id: Some(api::UserAppIdSet {
+                user_id: config.user_id.clone(),
+                app_id: String::new(),
+            }),
+            nodepool_id: config.nodepool_id.clone(),
+            runner_id: config.runner_id.clone(),
+            runner_item_id: id.to_owned(),
+            compute_cluster_id: config.compute_cluster_id.clone(),
+            runner_item_outputs: vec![output],
+            status: Some(Status {
+                code: StatusCode::Success as i32,
+                description: "Success".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    /// Pauses for `pause`, or less if the runner stops meanwhile.
+    async fn pause(&self, pause: Duration) {
+        tokio::select! {
+            () = tokio::time::sleep(pause) => {}
+            () = self.stopped() => {}
+        }
+    }
+}
+
+/// What a poll does next.
+enum Next {
+    /// Open a new stream at once.
+    Again,
+    /// Pause, then open a new stream.
+    Pause,
+    /// The runner stopped.
+    Stopped,
+}
+
+fn closed_early() -> Error {
+    Error::Grpc {
+        rpc: <rpc::ProcessRunnerItems as rpc::Rpc>::INFO.name,
+        status: Box::new(tonic::Status::unavailable(
+            "the API closed the stream before handing any work",
+        )),
+    }
+}
+
+/// One poll: streams, one after the other, until the runner stops or its error budget is spent.
+pub(crate) async fn poll(shared: Arc<Shared>) -> Result<(), RunnerError> {
+    let config = &shared.config;
+    let mut pause = config.backoff;
+    loop {
+        if shared.stopping() {
+            return Ok(());
+        }
+        match one_stream(&shared).await {
+            Ok(Next::Again) => pause = config.backoff,
+            Ok(Next::Pause) => {
+                pause = config.backoff;
+                shared.pause(pause).await;
+            }
+            Ok(Next::Stopped) => return Ok(()),
+            Err(e) if e.is_auth() => return Err(RunnerError::Client(e)),
+            Err(e) => {
+                shared.failed(e)?;
+                shared.pause(pause).await;
+                pause = (pause * 2).min(config.max_backoff);
+            }
+        }
+    }
+}
+
+/// One stream: the handshake, one item (or an answer that means "ask again"), its outputs.
+async fn one_stream(shared: &Shared) -> Result<Next, Error> {
+    let (tx, rx) = mpsc::channel::<PostRunnerItemOutputsRequest>(32);
+    let handshake = shared.handshake(shared.config.runner_id.clone(), "Success");
+    // The channel is empty: the handshake always fits.
+    let _ = tx.try_send(handshake);
+    let mut rx = rx;
+    let requests = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
+    let mut replies = shared.client.process_runner_items(requests).await?;
+    // No idle limit: a runner waits for work as long as there is none.
+    let first = tokio::select! {
+        reply = replies.next() => reply,
+        () = shared.stopped() => return Ok(Next::Stopped),
+    };
+    let reply = first.ok_or_else(closed_early)??;
+    shared.connected();
+    let code = reply.status.as_ref().map_or(0, |s| s.code);
+    match StatusCode::try_from(code) {
+        Ok(StatusCode::Success) => match reply.runner_items.into_iter().next() {
+            Some(item) => {
+                work(shared, item, replies, tx).await;
+                Ok(Next::Again)
+            }
+            None => Ok(Next::Pause), // no work: ask again after a pause
+        },
+        Ok(StatusCode::RunnerNeedsRetry)
+        | Ok(StatusCode::RunnerItemCancelled)
+        | Ok(StatusCode::RunnerStreamEnd) => Ok(Next::Again),
+        _ => {
+            tracing::warn!(code, "runner: unexpected answer to a request for work");
+            Ok(Next::Pause)
+        }
+    }
+}
+
+fn code_of(reply: &MultiRunnerItemResponse) -> Option<StatusCode> {
+    StatusCode::try_from(reply.status.as_ref()?.code).ok()
+}
+
+/// Runs `item`, posting each output on `tx`, until its outputs end or it is cancelled (by the
+/// control stream, or by RUNNER_ITEM_CANCELLED on its own stream).
+async fn work(
+    shared: &Shared,
+    item: RunnerItem,
+    mut replies: crate::ResponseStream<MultiRunnerItemResponse>,
+    tx: mpsc::Sender<PostRunnerItemOutputsRequest>,
+) {
+    let id = item.id.clone();
+    let streamed = kind_of(&item) == RunnerMethodType::StreamingStreaming;
+    let mut cancelled = shared.track(&id);
+    let (chunk_tx, mut chunk_rx) = mpsc::unbounded_channel();
+    let mut chunk_tx = streamed.then_some(chunk_tx);
+    let chunks = futures_util::stream::poll_fn(move |cx| chunk_rx.poll_recv(cx));
+    let mut outputs = item::run(shared.model.clone(), item, chunks);
+    let mut open = true;
+    loop {
+        tokio::select! {
+            output = outputs.next() => match output {
+                Some(output) => {
+                    if tx.send(shared.post(&id, output)).await.is_err() {
+                        break;
+                    }
+                }
+                None => break,
+            },
+            reply = replies.next(), if open => match reply {
+                Some(Ok(reply)) => match code_of(&reply) {
+                    Some(StatusCode::RunnerStreamEnd) => chunk_tx = None,
+                    Some(StatusCode::RunnerItemCancelled) => break,
+                    _ => {
+                        for next in reply.runner_items {
+                            if let (Some(chunks), Some(request)) = (&chunk_tx, request_of(next)) {
+                                let _ = chunks.send(request);
+                            }
+                        }
+                    }
+                },
+                // The stream is gone: no more chunks, nowhere to post. The work stops.
+                Some(Err(_)) | None => {
+                    open = false;
+                    break;
+                }
+            },
+            () = async { let _ = cancelled.wait_for(|c| *c).await; } => break,
+        }
+    }
+    shared.untrack(&id);
+    drop(outputs);
+    drop(chunk_tx);
+    drop(tx);
+    if open {
+        // The runner's side is closed: the API ends the stream.
+        let _ = tokio::time::timeout(CLOSE_GRACE, async {
+            while replies.next().await.is_some() {}
+        })
+        .await;
+    }
+}
+
+/// The control stream: listens for cancellations, reconnecting with backoff, until every poll
+/// has ended.
+pub(crate) async fn control(shared: Arc<Shared>) {
+    let config = &shared.config;
+    let mut done = shared.done.subscribe();
+    let mut pause = config.backoff;
+    loop {
+        if *done.borrow_and_update() {
+            return;
+        }
+        let listened = tokio::select! {
+            listened = listen(&shared) => listened,
+            () = finished(&mut done) => return,
+        };
+        match listened {
+            Ok(()) => pause = config.backoff,
+            Err(e) => tracing::warn!(error = %e, "runner: control stream failed"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(pause) => {}
+            () = finished(&mut done) => return,
+        }
+        pause = (pause * 2).min(config.max_backoff);
+    }
+}
+
+async fn finished(done: &mut watch::Receiver<bool>) {
+    let _ = done.wait_for(|d| *d).await;
+}
+
+async fn listen(shared: &Shared) -> Result<(), Error> {
+    let control_id = format!("control-{}", shared.config.runner_id);
+    let (tx, mut rx) = mpsc::channel::<PostRunnerItemOutputsRequest>(1);
+    let _ = tx.try_send(shared.handshake(control_id, "Control connection"));
+    let requests = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
+    let mut replies = shared.client.process_runner_items(requests).await?;
+    while let Some(reply) = replies.next().await {
+        let reply = reply?;
+        let stream_cancelled = code_of(&reply) == Some(StatusCode::RunnerItemCancelled);
+        for item in &reply.runner_items {
+            let item_cancelled = item
+                .processing_info
+                .as_ref()
+                .and_then(|p| p.status.as_ref())
+                .is_some_and(|s| s.code == StatusCode::RunnerItemCancelled as i32);
+            if stream_cancelled || item_cancelled {
+                shared.cancel(&item.id);
+            }
+        }
+    }
+    drop(tx);
+    Ok(())
+}

@@ -116,7 +116,7 @@ impl MockV2 {
         let handle = api.clone();
         self.on_bidi::<rpc::ProcessRunnerItems, _, _>(move |request| {
             let (tx, rx) = mpsc::channel::<MultiRunnerItemResponse>(64);
-            let incoming = request.into_inner().filter_map(|m| async move { m.ok() });
+            let incoming = request.into_inner();
             tokio::spawn(handle.clone().serve(Box::pin(incoming), tx));
             let mut rx = rx;
             futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)).map(Ok)
@@ -135,7 +135,9 @@ fn reply(code: StatusCode, items: Vec<RunnerItem>) -> MultiRunnerItemResponse {
     }
 }
 
-type Incoming = std::pin::Pin<Box<dyn futures_core::Stream<Item = PostRunnerItemOutputsRequest> + Send>>;
+type Incoming = std::pin::Pin<
+    Box<dyn futures_core::Stream<Item = Result<PostRunnerItemOutputsRequest, tonic::Status>> + Send>,
+>;
 
 impl RunnerApi {
     fn state(&self) -> MutexGuard<'_, ApiState> {
@@ -263,7 +265,7 @@ impl RunnerApi {
 
     /// Serves one `ProcessRunnerItems` stream.
     async fn serve(self, mut incoming: Incoming, tx: mpsc::Sender<MultiRunnerItemResponse>) {
-        let Some(first) = incoming.next().await else {
+        let Some(Ok(first)) = incoming.next().await else {
             return;
         };
         let control = first.runner_id.starts_with("control-");
@@ -274,7 +276,7 @@ impl RunnerApi {
             }
         });
         if control {
-            while let Some(message) = incoming.next().await {
+            while let Some(Ok(message)) = incoming.next().await {
                 self.update(|s| s.sent.push(message));
             }
             self.update(|s| s.controls.retain(|c| !c.same_channel(&tx)));
@@ -298,7 +300,7 @@ impl RunnerApi {
             message = incoming.next() => {
                 self.update(|s| {
                     s.waiting -= 1;
-                    s.sent.extend(message);
+                    s.sent.extend(message.and_then(Result::ok));
                 });
                 return;
             }
@@ -309,6 +311,7 @@ impl RunnerApi {
         };
         let id = work.item.id.clone();
         let again = work.clone();
+        let back = work.clone();
         let streamed = work
             .item
             .processing_info
@@ -326,14 +329,28 @@ impl RunnerApi {
         for message in replies {
             if tx.send(message).await.is_err() {
                 // The runner is gone: the work goes back for another.
-                self.update(|s| s.queue.push_front(again));
+                self.update(|s| s.queue.push_front(back));
                 return;
             }
         }
         self.update(|s| s.handed.push(id.clone()));
-        while let Some(message) = incoming.next().await {
-            self.update(|s| s.sent.push(message));
+        let mut vanished = false;
+        loop {
+            match incoming.next().await {
+                Some(Ok(message)) => self.update(|s| s.sent.push(message)),
+                // A cut stream may still hold messages sent before the cut.
+                Some(Err(_)) => vanished = true,
+                None => break,
+            }
         }
-        self.update(|s| s.finished.push(id));
+        self.update(|s| {
+            if vanished && !s.sent.iter().any(|m| m.runner_item_id == id) {
+                // The runner left before it took the item (its stream was cut, not closed):
+                // the item goes to another, as the API reassigns it.
+                s.queue.push_front(again);
+            } else {
+                s.finished.push(id);
+            }
+        });
     }
 }

@@ -28,6 +28,7 @@ mod progress;
 mod proxy;
 mod resend;
 mod retry;
+mod runner;
 mod runner_official;
 mod secrets;
 mod local_server;

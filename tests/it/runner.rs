@@ -1,0 +1,471 @@
+//! The runner (feature `runner`) against MockV2 acting as the API (`MockV2::runner_api`): the
+//! handshake, each method kind, cancellation through the control stream, RUNNER_NEEDS_RETRY, a
+//! dropped connection and the reconnect, the error budget, parallel polls, no idle limit while
+//! waiting for work, the health endpoints and the graceful stop. Where time matters, on tokio's
+//! paused clock.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use clarifai_tonic::api::{self, PostRunnerItemOutputsRequest, RunnerItemOutput, status::StatusCode};
+use clarifai_tonic::methods::{decode_output, method_input};
+use clarifai_tonic::mock::{MockV2, RunnerApi, Work};
+use clarifai_tonic::runner::{Method, Model, Runner, RunnerConfig, RunnerError, RunningRunner, Type};
+use clarifai_tonic::{ClarifaiClient, Credentials, Value, rpc, stream};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::{Notify, Semaphore};
+
+use crate::support::echo::echo;
+
+const PAT: &str = "runner-secret-pat";
+
+fn config() -> RunnerConfig {
+    RunnerConfig::new("me", "cc", "np", "r1")
+        .polls(1)
+        .health_port(None)
+        .with_replica_id("replica-1")
+}
+
+fn client(mock: &MockV2) -> ClarifaiClient {
+    mock.client(Credentials::pat(PAT, "me", "").unwrap()).unwrap()
+}
+
+async fn start(mock: &MockV2, model: Model, config: RunnerConfig) -> RunningRunner {
+    Runner::new(model, client(mock), config).start().await.unwrap()
+}
+
+fn request(model: &Model, method: &str, args: Vec<(&str, Value)>) -> api::PostModelOutputsRequest {
+    let signature = model.signatures().into_iter().find(|s| s.name == method).unwrap();
+    api::PostModelOutputsRequest {
+        inputs: vec![method_input(&signature, args).unwrap()],
+        ..Default::default()
+    }
+}
+
+/// The values of the item's outputs, read by the method's signature.
+fn values(model: &Model, method: &str, outputs: &[RunnerItemOutput]) -> Vec<Value> {
+    let signature = model.signatures().into_iter().find(|s| s.name == method).unwrap();
+    outputs
+        .iter()
+        .map(|o| match &o.response {
+            Some(api::runner_item_output::Response::MultiOutputResponse(r)) => {
+                let status = r.status.as_ref().unwrap();
+                assert_eq!(status.code, StatusCode::Success as i32, "{r:?}");
+                decode_output(&signature, &r.outputs[0]).unwrap()
+            }
+            None => panic!("an output with no response"),
+        })
+        .collect()
+}
+
+fn code(output: &RunnerItemOutput) -> i32 {
+    match &output.response {
+        Some(api::runner_item_output::Response::MultiOutputResponse(r)) => {
+            r.status.as_ref().map_or(0, |s| s.code)
+        }
+        None => 0,
+    }
+}
+
+fn handshakes(api: &RunnerApi, control: bool) -> Vec<PostRunnerItemOutputsRequest> {
+    api.sent()
+        .into_iter()
+        .filter(|m| m.runner_item_id.is_empty() && m.runner_id.starts_with("control-") == control)
+        .collect()
+}
+
+#[tokio::test]
+async fn the_handshake_and_every_method_kind() {
+    let mock = MockV2::start().await.unwrap();
+    let api = mock.runner_api();
+    let model = echo();
+    let runner = start(&mock, echo(), config()).await;
+
+    api.push(Work::predict(
+        "p",
+        request(&model, "predict", vec![("prompt", "hi".into())]),
+    ));
+    api.push(Work::generate(
+        "g",
+        request(&model, "generate", vec![("prompt", "a b".into()), ("count", 1.into())]),
+    ));
+    api.push(Work::stream(
+        "s",
+        request(&model, "stream", vec![("chunks", "x".into())]),
+        ["y", "z"].map(|c| request(&model, "stream", vec![("chunks", c.into())])),
+    ));
+    let predicted = api.wait_done("p").await;
+    assert_eq!(values(&model, "predict", &predicted), [Value::from("hi|0.7|16")]);
+    let generated = api.wait_done("g").await;
+    assert_eq!(
+        values(&model, "generate", &generated),
+        ["a", "b", "0"].map(Value::from)
+    );
+    let streamed = api.wait_done("s").await;
+    assert_eq!(
+        values(&model, "stream", &streamed),
+        ["x?", "y?", "z?"].map(Value::from)
+    );
+
+    // Every post names the item, the runner, its nodepool and cluster, with SUCCESS.
+    for post in api.posts("g") {
+        assert_eq!(
+            (post.runner_id.as_str(), post.nodepool_id.as_str(), post.compute_cluster_id.as_str()),
+            ("r1", "np", "cc")
+        );
+        assert_eq!(post.user_app_id.unwrap().user_id, "me");
+        assert_eq!(post.status.unwrap().code, StatusCode::Success as i32);
+    }
+    // One stream per item: each opened with RUNNER_STREAM_START and the runner's ids.
+    api.wait_waiting(1).await;
+    let work = handshakes(&api, false);
+    assert_eq!(work.len(), 4, "three items and the stream now waiting");
+    for hello in &work {
+        let status = hello.status.as_ref().unwrap();
+        assert_eq!(status.code, StatusCode::RunnerStreamStart as i32);
+        assert_eq!(hello.runner_replica_id, "replica-1");
+        assert_eq!((hello.runner_id.as_str(), hello.nodepool_id.as_str()), ("r1", "np"));
+    }
+    api.wait_controls(1).await;
+    let control = handshakes(&api, true);
+    assert_eq!(control.len(), 1);
+    assert_eq!(control[0].runner_id, "control-r1");
+    // With the runner's PAT.
+    for call in mock.calls_to::<rpc::ProcessRunnerItems>() {
+        assert_eq!(call.header("authorization"), Some(format!("Key {PAT}").as_str()));
+    }
+    runner.stop();
+    runner.wait().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_failing_handler_posts_failure_with_its_cause() {
+    let mock = MockV2::start().await.unwrap();
+    let api = mock.runner_api();
+    let model = echo();
+    let runner = start(&mock, echo(), config()).await;
+    api.push(Work::predict(
+        "f",
+        request(&model, "fail", vec![("reason", "no GPU today".into())]),
+    ));
+    let outputs = api.wait_done("f").await;
+    let Some(api::runner_item_output::Response::MultiOutputResponse(response)) =
+        &outputs[0].response
+    else {
+        panic!("no response");
+    };
+    let status = response.status.as_ref().unwrap();
+    assert_eq!(status.code, StatusCode::Failure as i32);
+    assert_eq!(status.details, "no GPU today");
+    // A method the model lacks is the same kind of failure, naming it.
+    api.push(Work::predict(
+        "u",
+        request(&model, "predict", vec![("prompt", "x".into())]),
+    ));
+    let mut unknown = request(&model, "predict", vec![("prompt", "x".into())]);
+    let data = unknown.inputs[0].data.as_mut().unwrap();
+    data.metadata = Some(clarifai_tonic::prost_types::Struct {
+        fields: [(
+            "_method_name".to_owned(),
+            clarifai_tonic::prost_types::Value {
+                kind: Some(clarifai_tonic::prost_types::value::Kind::StringValue(
+                    "nope".into(),
+                )),
+            },
+        )]
+        .into(),
+    });
+    api.push(Work::predict("n", unknown));
+    api.wait_done("u").await;
+    let outputs = api.wait_done("n").await;
+    assert_eq!(code(&outputs[0]), StatusCode::Failure as i32);
+    runner.stop();
+    runner.wait().await.unwrap();
+}
+
+/// A generate method that answers once, then waits until released; `dropped` is notified when
+/// its work is dropped.
+fn slow_model(release: Arc<Notify>, dropped: Arc<Notify>) -> Model {
+    struct OnDrop(Arc<Notify>);
+    impl Drop for OnDrop {
+        fn drop(&mut self) {
+            self.0.notify_one();
+        }
+    }
+    Model::new().method(
+        Method::generate("generate", move |_args| {
+            let release = release.clone();
+            let guard = OnDrop(dropped.clone());
+            stream::once(async { Ok(Value::from("first")) }).chain(stream::once(async move {
+                let _guard = guard;
+                release.notified().await;
+                Ok(Value::from("second"))
+            }))
+        })
+        .returns(Type::Str),
+    )
+}
+
+use clarifai_tonic::StreamExt;
+
+#[tokio::test]
+async fn a_cancellation_on_the_control_stream_drops_the_items_work() {
+    let mock = MockV2::start().await.unwrap();
+    let api = mock.runner_api();
+    let (release, dropped) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+    let model = slow_model(release, dropped.clone());
+    let runner = start(&mock, model.clone(), config()).await;
+    api.wait_controls(1).await;
+    api.push(Work::generate("slow", request(&model, "generate", vec![])));
+    api.wait_posts("slow", 1).await;
+
+    assert_eq!(api.cancel("slow"), 1, "one control stream listens");
+    dropped.notified().await; // the handler's work was dropped
+    let outputs = api.wait_done("slow").await;
+    assert_eq!(values(&model, "generate", &outputs), [Value::from("first")]);
+    // The runner goes on taking work.
+    api.wait_waiting(1).await;
+    runner.stop();
+    runner.wait().await.unwrap();
+}
+
+#[tokio::test]
+async fn runner_needs_retry_makes_it_ask_again() {
+    let mock = MockV2::start().await.unwrap();
+    let api = mock.runner_api();
+    api.needs_retry(2);
+    let model = echo();
+    let runner = start(&mock, echo(), config()).await;
+    api.push(Work::predict(
+        "p",
+        request(&model, "predict", vec![("prompt", "again".into())]),
+    ));
+    let outputs = api.wait_done("p").await;
+    assert_eq!(values(&model, "predict", &outputs), [Value::from("again|0.7|16")]);
+    // Two streams answered RUNNER_NEEDS_RETRY, a third got the item.
+    assert!(handshakes(&api, false).len() >= 3);
+    runner.stop();
+    runner.wait().await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dropped_connection_is_reconnected_with_backoff() {
+    let mock = MockV2::start().await.unwrap();
+    let api = mock.runner_api();
+    let model = echo();
+    let runner = start(&mock, echo(), config()).await;
+    api.wait_waiting(1).await;
+    api.wait_controls(1).await;
+    let before = mock.calls_to::<rpc::ProcessRunnerItems>().len();
+
+    mock.drop_connections();
+    api.push(Work::predict(
+        "after",
+        request(&model, "predict", vec![("prompt", "back".into())]),
+    ));
+    let outputs = api.wait_done("after").await;
+    assert_eq!(values(&model, "predict", &outputs), [Value::from("back|0.7|16")]);
+    // New streams, the control one included.
+    api.wait_controls(1).await;
+    assert!(mock.calls_to::<rpc::ProcessRunnerItems>().len() > before);
+    runner.stop();
+    runner.wait().await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unreachable_api_spends_the_error_budget() {
+    // A port nothing listens on: every stream fails to connect.
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let client = ClarifaiClient::builder()
+        .env_lookup(|_| None)
+        .endpoint(format!("http://127.0.0.1:{port}"))
+        .credentials(Credentials::pat(PAT, "me", "").unwrap())
+        .build()
+        .unwrap();
+    let config = config()
+        .polls(2)
+        .error_budget(5, Duration::from_secs(3600))
+        .backoff(Duration::from_secs(1), Duration::from_secs(4));
+    let runner = Runner::new(echo(), client, config).start().await.unwrap();
+    let started = tokio::time::Instant::now();
+    let ended = runner.wait().await;
+    let Err(RunnerError::ErrorBudget { errors, last, .. }) = ended else {
+        panic!("expected the error budget to end it: {ended:?}");
+    };
+    assert_eq!(errors, 5);
+    assert!(last.is_retryable(), "{last}");
+    // Backoff between tries: 1, 2, 4, 4 s for a poll; two polls share the budget.
+    assert!(started.elapsed() >= Duration::from_secs(3), "{:?}", started.elapsed());
+    assert!(!format!("{last:?}").contains(PAT));
+}
+
+#[tokio::test]
+async fn a_rejected_pat_stops_the_runner_at_once() {
+    let mock = MockV2::start().await.unwrap();
+    mock.on_bidi::<rpc::ProcessRunnerItems, _, _>(|_| {
+        stream::once(async { Err(tonic::Status::unauthenticated("API key not found")) })
+    });
+    let runner = start(&mock, echo(), config().polls(3)).await;
+    match runner.wait().await {
+        Err(RunnerError::Client(e)) => assert!(e.is_auth(), "{e}"),
+        other => panic!("expected an auth failure: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn four_polls_by_default_each_with_an_item_in_hand() {
+    let mock = MockV2::start().await.unwrap();
+    let api = mock.runner_api();
+    let config = RunnerConfig::new("me", "cc", "np", "r1").health_port(None);
+    // Each handler holds a permit until all four are in hand together.
+    let gate = Arc::new(Semaphore::new(0));
+    let arrived = Arc::new(Semaphore::new(0));
+    let (g, a) = (gate.clone(), arrived.clone());
+    let model = Model::new().method(
+        Method::predict("predict", move |_| {
+            let (gate, arrived) = (g.clone(), a.clone());
+            async move {
+                arrived.add_permits(1);
+                let _permit = gate.acquire().await.map_err(|e| e.to_string())?;
+                Ok(Value::from("done"))
+            }
+        })
+        .returns(Type::Str),
+    );
+    let runner = start(&mock, model.clone(), config).await;
+    api.wait_waiting(4).await;
+    for i in 0..4 {
+        api.push(Work::predict(&format!("i{i}"), request(&model, "predict", vec![])));
+    }
+    let all = arrived.acquire_many(4).await.unwrap();
+    all.forget();
+    gate.add_permits(4);
+    for i in 0..4 {
+        api.wait_done(&format!("i{i}")).await;
+    }
+    runner.stop();
+    runner.wait().await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stream_waiting_for_work_has_no_idle_limit() {
+    let mock = MockV2::start().await.unwrap();
+    let api = mock.runner_api();
+    let client = ClarifaiClient::builder()
+        .env_lookup(|_| None)
+        .endpoint(mock.url())
+        .credentials(Credentials::pat(PAT, "me", "").unwrap())
+        .stream_idle_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let model = echo();
+    let runner = Runner::new(echo(), client, config().control_stream(false))
+        .start()
+        .await
+        .unwrap();
+    api.wait_waiting(1).await;
+    tokio::time::sleep(Duration::from_secs(3 * 3600)).await;
+    api.push(Work::predict(
+        "late",
+        request(&model, "predict", vec![("prompt", "late".into())]),
+    ));
+    api.wait_done("late").await;
+    // The item came on the stream opened three hours before.
+    assert_eq!(handshakes(&api, false).len(), 1);
+    runner.stop();
+    runner.wait().await.unwrap();
+}
+
+async fn get(addr: std::net::SocketAddr, path: &str) -> String {
+    let mut io = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: probe\r\nConnection: close\r\n\r\n");
+    io.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    io.read_to_string(&mut answer).await.unwrap();
+    answer.lines().next().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn health_endpoints_and_a_graceful_stop() {
+    let mock = MockV2::start().await.unwrap();
+    let api = mock.runner_api();
+    let (started, release) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+    let (s, r) = (started.clone(), release.clone());
+    let model = Model::new().method(
+        Method::predict("predict", move |_| {
+            let (started, release) = (s.clone(), r.clone());
+            async move {
+                started.notify_one();
+                release.notified().await;
+                Ok(Value::from("finished"))
+            }
+        })
+        .returns(Type::Str),
+    );
+    let config = config().health_addr(Some("127.0.0.1:0".parse().unwrap()));
+    let runner = start(&mock, model.clone(), config).await;
+    let health = runner.health_addr().unwrap();
+    for path in ["/healthz/liveness", "/healthz/readiness", "/healthz/startup"] {
+        assert_eq!(get(health, path).await, "HTTP/1.1 200 OK", "{path}");
+    }
+    assert_eq!(get(health, "/other").await, "HTTP/1.1 404 Not Found");
+
+    api.push(Work::predict("in-hand", request(&model, "predict", vec![])));
+    started.notified().await; // the item is in hand
+    runner.stop();
+    // Stopping: no longer ready, still alive.
+    assert_eq!(get(health, "/healthz/readiness").await, "HTTP/1.1 503 Service Unavailable");
+    assert_eq!(get(health, "/healthz/liveness").await, "HTTP/1.1 200 OK");
+    api.push(Work::predict("after-stop", request(&model, "predict", vec![])));
+    release.notify_one();
+    runner.wait().await.unwrap();
+    // The item in hand was finished and posted; none was taken after the stop.
+    let outputs = api.outputs("in-hand");
+    assert_eq!(values(&model, "predict", &outputs), [Value::from("finished")]);
+    assert!(api.posts("after-stop").is_empty());
+    assert_eq!(api.waiting(), 0);
+}
+
+#[tokio::test]
+async fn the_configuration_comes_from_the_sdks_variables() {
+    let env = |vars: &'static [(&'static str, &'static str)]| {
+        move |name: &str| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+    };
+    match RunnerConfig::from_lookup(env(&[("CLARIFAI_USER_ID", "me")])) {
+        Err(e @ RunnerError::MissingConfig { .. }) => assert_eq!(
+            e.to_string(),
+            "the runner needs CLARIFAI_COMPUTE_CLUSTER_ID, CLARIFAI_NODEPOOL_ID, \
+             CLARIFAI_RUNNER_ID: set them in the environment"
+        ),
+        other => panic!("{other:?}"),
+    }
+    const FULL: &[(&str, &str)] = &[
+        ("CLARIFAI_USER_ID", "me"),
+        ("CLARIFAI_COMPUTE_CLUSTER_ID", "cc"),
+        ("CLARIFAI_NODEPOOL_ID", "np"),
+        ("CLARIFAI_RUNNER_ID", "r9"),
+        ("CLARIFAI_RUNNER_REPLICA_ID", "rep"),
+        ("CLARIFAI_NUM_THREADS", "many"),
+    ];
+    match RunnerConfig::from_lookup(env(FULL)) {
+        Err(e @ RunnerError::InvalidConfig { .. }) => assert_eq!(
+            e.to_string(),
+            "CLARIFAI_NUM_THREADS=\"many\" is not a whole number above 0"
+        ),
+        other => panic!("{other:?}"),
+    }
+    let config = RunnerConfig::from_lookup(env(&FULL[..5])).unwrap();
+    assert_eq!((config.runner_id(), config.replica_id()), ("r9", "rep"));
+    // A runner's Debug shows its ids, never its PAT.
+    let client = ClarifaiClient::builder()
+        .env_lookup(|_| None)
+        .credentials(Credentials::pat(PAT, "me", "").unwrap())
+        .build()
+        .unwrap();
+    let runner = Runner::new(echo(), client, config);
+    let shown = format!("{runner:?}");
+    assert!(shown.contains("r9") && !shown.contains(PAT), "{shown}");
+}

@@ -173,11 +173,18 @@ async fn the_official_runner_and_ours_post_the_same() {
     let official = run_official(&python).await;
     let ours = run_ours().await;
     // Each item's posts, message for message (the streams of two items may interleave: compare
-    // per item).
-    for id in ["item-predict", "item-generate", "item-stream"] {
+    // per item). Ours are all there: 1 answer, 4 generated, 3 streamed. The official runner's
+    // streams end in an error on the server's side (it cancels its call) rather than a clean
+    // close, and now and then (1 run in 8 here) its last post is lost: its posts must then be
+    // the first of ours.
+    for (id, expected) in [("item-predict", 1), ("item-generate", 4), ("item-stream", 3)] {
         let (a, b) = (posts(&official, id), posts(&ours, id));
+        assert_eq!(b.len(), expected, "our posts for {id}: {b:#?}");
         assert!(!a.is_empty(), "the official runner posted nothing for {id}");
-        assert_eq!(a, b, "the posts for {id} differ");
+        if a.len() < b.len() {
+            eprintln!("the official runner's last {} post(s) for {id} were lost", b.len() - a.len());
+        }
+        assert_eq!(a[..], b[..a.len()], "the posts for {id} differ");
     }
     // The handshakes: one per stream, the last one waiting for the next item; the control
     // stream's once.

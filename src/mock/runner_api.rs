@@ -33,7 +33,9 @@ impl Work {
                     runner_method_type: kind as i32,
                     ..Default::default()
                 })),
-                request: Some(api::runner_item::Request::PostModelOutputsRequest(Box::new(request))),
+                request: Some(api::runner_item::Request::PostModelOutputsRequest(
+                    Box::new(request),
+                )),
                 ..Default::default()
             },
             chunks: Vec::new(),
@@ -136,7 +138,9 @@ fn reply(code: StatusCode, items: Vec<RunnerItem>) -> MultiRunnerItemResponse {
 }
 
 type Incoming = std::pin::Pin<
-    Box<dyn futures_core::Stream<Item = Result<PostRunnerItemOutputsRequest, tonic::Status>> + Send>,
+    Box<
+        dyn futures_core::Stream<Item = Result<PostRunnerItemOutputsRequest, tonic::Status>> + Send,
+    >,
 >;
 
 impl RunnerApi {
@@ -306,21 +310,24 @@ impl RunnerApi {
             }
         };
         let Some(work) = work else {
-            let _ = tx.send(reply(StatusCode::RunnerNeedsRetry, Vec::new())).await;
+            let _ = tx
+                .send(reply(StatusCode::RunnerNeedsRetry, Vec::new()))
+                .await;
             return;
         };
         let id = work.item.id.clone();
         let again = work.clone();
         let back = work.clone();
-        let streamed = work
-            .item
-            .processing_info
-            .as_ref()
-            .is_some_and(|p| p.runner_method_type == RunnerMethodType::StreamingStreaming as i32);
+        let streamed =
+            work.item.processing_info.as_ref().is_some_and(|p| {
+                p.runner_method_type == RunnerMethodType::StreamingStreaming as i32
+            });
         let mut replies = vec![reply(StatusCode::Success, vec![work.item.clone()])];
         for chunk in work.chunks {
             let mut item = work.item.clone();
-            item.request = Some(api::runner_item::Request::PostModelOutputsRequest(Box::new(chunk)));
+            item.request = Some(api::runner_item::Request::PostModelOutputsRequest(
+                Box::new(chunk),
+            ));
             replies.push(reply(StatusCode::Success, vec![item]));
         }
         if streamed {

@@ -83,7 +83,9 @@ impl RunnerConfig {
     }
 
     /// [`from_env`](Self::from_env) with the variables read through `lookup`.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<RunnerConfig, RunnerError> {
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<RunnerConfig, RunnerError> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let names = [
             "CLARIFAI_USER_ID",

@@ -11,10 +11,10 @@ use futures_util::{Stream, StreamExt};
 use tokio::sync::mpsc;
 
 use super::model::{Args, Handler, HandlerError, Method, Model};
+use crate::Value;
 use crate::api::status::{Status, StatusCode};
 use crate::api::{self, MethodSignature};
 use crate::methods::{decode, encode_part, or_empty};
-use crate::Value;
 
 /// One response of the model's, or why the call failed (which ends a stream of them).
 pub(crate) type Reply = Result<api::MultiOutputResponse, String>;

@@ -87,7 +87,8 @@ fn derived(reply: Reply, none: StatusCode) -> api::MultiOutputResponse {
         Ok(response) => response,
         Err(cause) => return failure(cause),
     };
-    let ok = |o: &api::Output| o.status.as_ref().map(|s| s.code) == Some(StatusCode::Success as i32);
+    let ok =
+        |o: &api::Output| o.status.as_ref().map(|s| s.code) == Some(StatusCode::Success as i32);
     let succeeded = response.outputs.iter().filter(|o| ok(o)).count();
     let (code, description) = if succeeded == response.outputs.len() {
         (StatusCode::Success, "Success")

@@ -10,8 +10,8 @@ use futures_util::StreamExt;
 
 use super::dispatch::{self, Reply};
 use super::model::Model;
-use crate::api::status::{Status, StatusCode};
 use crate::api;
+use crate::api::status::{Status, StatusCode};
 use crate::mock::MockV2;
 use crate::rpc;
 
@@ -45,7 +45,11 @@ pub async fn serve(model: Model, addr: SocketAddr) -> std::io::Result<LocalServe
     let m = model.clone();
     server.on::<rpc::PostModelOutputs, _, _>(move |request| {
         let model = m.clone();
-        async move { Ok(reported(dispatch::predict(&model, request.into_inner()).await)) }
+        async move {
+            Ok(reported(
+                dispatch::predict(&model, request.into_inner()).await,
+            ))
+        }
     });
     let m = model.clone();
     server.on_server_stream::<rpc::GenerateModelOutputs, _, _>(move |request| {

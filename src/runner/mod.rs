@@ -1,7 +1,9 @@
 //! Serve a model written in Rust (feature `runner`): declare its methods with their typed
 //! arguments ([`Model`], [`Method`], [`Type`]), and serve it on a port as a local model server
 //! ([`serve`]) that the official SDK's `ModelClient.from_local_grpc(port)`, and this crate's
-//! [`ClarifaiClient::local`](crate::ClarifaiClient::local), can list and call.
+//! [`ClarifaiClient::local`](crate::ClarifaiClient::local), can list and call; or as a Clarifai
+//! runner ([`Runner`], configured by [`RunnerConfig`]) that takes the work Clarifai routes to it
+//! on `ProcessRunnerItems`, as the SDK's runner does.
 //!
 //! Each method's `MethodSignature` is exactly what the SDK's `build_function_signature` writes
 //! for the same Python method, and its arguments and answers travel as the SDK's model server
@@ -41,11 +43,11 @@ mod model;
 mod protocol;
 mod run;
 
-pub use model::{Answer, Args, HandlerError, Method, Model, Type};
 pub use config::{
     DEFAULT_BACKOFF, DEFAULT_ERROR_WINDOW, DEFAULT_HEALTH_PORT, DEFAULT_MAX_BACKOFF,
     DEFAULT_MAX_ERRORS, DEFAULT_POLLS, RunnerConfig,
 };
 pub use error::RunnerError;
 pub use local::{LocalServer, serve};
+pub use model::{Answer, Args, HandlerError, Method, Model, Type};
 pub use run::{Runner, RunningRunner};

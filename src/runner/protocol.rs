@@ -87,7 +87,10 @@ impl Shared {
 
     /// A stream worked: the error budget starts over.
     fn connected(&self) {
-        self.errors.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.errors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 
     /// Counts a connection error against the budget; spent, it is the runner's end.

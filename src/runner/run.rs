@@ -57,11 +57,7 @@ impl Runner {
         let polls = self.config.polls;
         let control = self.config.control;
         let health = self.config.health;
-        let shared = Arc::new(Shared::new(
-            Arc::new(self.model),
-            self.client,
-            self.config,
-        ));
+        let shared = Arc::new(Shared::new(Arc::new(self.model), self.client, self.config));
         let health = match health {
             Some(addr) => Some(super::health::start(addr, shared.clone()).await?),
             None => None,

@@ -1,5 +1,5 @@
 """Calls a local model server with the official SDK's own client, ModelClient.from_local_grpc,
-as tests/it/serve.rs's Rust model expects, and prints what it got as JSON on one line."""
+as tests/it/local_server.rs's Rust model expects, and prints what it got as JSON on one line."""
 
 import json
 import sys

@@ -10,6 +10,7 @@ use clarifai_tonic::api::{self, MethodSignature, status::StatusCode};
 use clarifai_tonic::prost::Message;
 use clarifai_tonic::runner::{Method, Type, serve};
 
+use crate::support::classifier;
 use crate::support::echo::echo;
 use clarifai_tonic::{ClarifaiClient, TryStreamExt, Value, stream};
 
@@ -119,35 +120,10 @@ async fn our_client_calls_every_kind_of_method_of_a_rust_model() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sdks_own_client_calls_every_method_of_a_rust_model() {
-    let python = match crate::interop::python() {
-        Ok(python) => python,
-        Err(reason) => {
-            assert!(
-                std::env::var_os("CLARIFAI_INTEROP_REQUIRED").is_none(),
-                "CI requires the SDK: {reason}"
-            );
-            eprintln!("SKIPPED the SDK's client against a Rust model: {reason}");
-            return;
-        }
-    };
     let server = serve(echo(), "127.0.0.1:0".parse().unwrap()).await.unwrap();
-    let port = server.addr().port().to_string();
-    let script =
-        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/interop/sdk_client.py");
-    let out =
-        tokio::task::spawn_blocking(move || Command::new(python).arg(script).arg(port).output())
-            .await
-            .unwrap()
-            .expect("python runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "the SDK's client failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let line = stdout.lines().last().unwrap_or_default();
-    let got: serde_json::Value =
-        serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let Some(got) = sdk_script("sdk_client.py", server.addr().port()).await else {
+        return;
+    };
     assert_eq!(got["methods"].as_array().map(Vec::len), Some(8), "{got}");
     assert_eq!(
         got["signature"],
@@ -170,5 +146,78 @@ async fn the_sdks_own_client_calls_every_method_of_a_rust_model() {
     assert!(
         got["fail"].as_str().unwrap().contains("on purpose"),
         "{got}"
+    );
+}
+
+/// Runs a script of tests/interop with the venv's python against a local model server on
+/// `port`, and returns the JSON it printed (None, with the reason printed, when there is no
+/// venv and CI does not require one).
+async fn sdk_script(script: &str, port: u16) -> Option<serde_json::Value> {
+    let python = match crate::interop::python() {
+        Ok(python) => python,
+        Err(reason) => {
+            assert!(
+                std::env::var_os("CLARIFAI_INTEROP_REQUIRED").is_none(),
+                "CI requires the SDK: {reason}"
+            );
+            eprintln!("SKIPPED the SDK's client against a Rust model: {reason}");
+            return None;
+        }
+    };
+    let script = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/interop")
+        .join(script);
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(python)
+            .arg(script)
+            .arg(port.to_string())
+            .output()
+    })
+    .await
+    .unwrap()
+    .expect("python runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "the SDK's client failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = stdout.lines().last().unwrap_or_default();
+    Some(serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {stdout}")))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sdks_client_calls_every_method_of_the_runner_examples_model() {
+    let server = serve(classifier::model(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let Some(got) = sdk_script("sdk_classifier.py", server.addr().port()).await else {
+        return;
+    };
+    assert_eq!(
+        got["methods"],
+        serde_json::json!(["generate", "predict", "stream"])
+    );
+    assert_eq!(
+        got["signatures"]["predict"],
+        "def predict(text: str, top_k: int = 3) -> List[data_types.Concept]:"
+    );
+    assert_eq!(
+        got["signatures"]["stream"],
+        "def stream(texts: Iterator[str], prefix: str) -> Iterator[str]:"
+    );
+    // Two known words of five: positive 2/3, negative 0, neutral 1/3.
+    assert_eq!(
+        got["predict"],
+        serde_json::json!([["positive", 0.6667], ["neutral", 0.3333], ["negative", 0.0]])
+    );
+    assert_eq!(got["predict_top1"], serde_json::json!(["negative"]));
+    assert_eq!(
+        got["generate"],
+        serde_json::json!(["positive", "negative", "neutral"])
+    );
+    assert_eq!(
+        got["stream"],
+        serde_json::json!(["> positive", "> negative", "> neutral"])
     );
 }

@@ -7,10 +7,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use clarifai_tonic::api::{self, PostRunnerItemOutputsRequest, RunnerItemOutput, status::StatusCode};
+use clarifai_tonic::api::{
+    self, PostRunnerItemOutputsRequest, RunnerItemOutput, status::StatusCode,
+};
 use clarifai_tonic::methods::{decode_output, method_input};
 use clarifai_tonic::mock::{MockV2, RunnerApi, Work};
-use clarifai_tonic::runner::{Method, Model, Runner, RunnerConfig, RunnerError, RunningRunner, Type};
+use clarifai_tonic::runner::{
+    Method, Model, Runner, RunnerConfig, RunnerError, RunningRunner, Type,
+};
 use clarifai_tonic::{ClarifaiClient, Credentials, Value, rpc, stream};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{Notify, Semaphore};
@@ -27,15 +31,23 @@ fn config() -> RunnerConfig {
 }
 
 fn client(mock: &MockV2) -> ClarifaiClient {
-    mock.client(Credentials::pat(PAT, "me", "").unwrap()).unwrap()
+    mock.client(Credentials::pat(PAT, "me", "").unwrap())
+        .unwrap()
 }
 
 async fn start(mock: &MockV2, model: Model, config: RunnerConfig) -> RunningRunner {
-    Runner::new(model, client(mock), config).start().await.unwrap()
+    Runner::new(model, client(mock), config)
+        .start()
+        .await
+        .unwrap()
 }
 
 fn request(model: &Model, method: &str, args: Vec<(&str, Value)>) -> api::PostModelOutputsRequest {
-    let signature = model.signatures().into_iter().find(|s| s.name == method).unwrap();
+    let signature = model
+        .signatures()
+        .into_iter()
+        .find(|s| s.name == method)
+        .unwrap();
     api::PostModelOutputsRequest {
         inputs: vec![method_input(&signature, args).unwrap()],
         ..Default::default()
@@ -44,7 +56,11 @@ fn request(model: &Model, method: &str, args: Vec<(&str, Value)>) -> api::PostMo
 
 /// The values of the item's outputs, read by the method's signature.
 fn values(model: &Model, method: &str, outputs: &[RunnerItemOutput]) -> Vec<Value> {
-    let signature = model.signatures().into_iter().find(|s| s.name == method).unwrap();
+    let signature = model
+        .signatures()
+        .into_iter()
+        .find(|s| s.name == method)
+        .unwrap();
     outputs
         .iter()
         .map(|o| match &o.response {
@@ -87,7 +103,11 @@ async fn the_handshake_and_every_method_kind() {
     ));
     api.push(Work::generate(
         "g",
-        request(&model, "generate", vec![("prompt", "a b".into()), ("count", 1.into())]),
+        request(
+            &model,
+            "generate",
+            vec![("prompt", "a b".into()), ("count", 1.into())],
+        ),
     ));
     api.push(Work::stream(
         "s",
@@ -95,7 +115,10 @@ async fn the_handshake_and_every_method_kind() {
         ["y", "z"].map(|c| request(&model, "stream", vec![("chunks", c.into())])),
     ));
     let predicted = api.wait_done("p").await;
-    assert_eq!(values(&model, "predict", &predicted), [Value::from("hi|0.7|16")]);
+    assert_eq!(
+        values(&model, "predict", &predicted),
+        [Value::from("hi|0.7|16")]
+    );
     let generated = api.wait_done("g").await;
     assert_eq!(
         values(&model, "generate", &generated),
@@ -110,7 +133,11 @@ async fn the_handshake_and_every_method_kind() {
     // Every post names the item, the runner, its nodepool and cluster, with SUCCESS.
     for post in api.posts("g") {
         assert_eq!(
-            (post.runner_id.as_str(), post.nodepool_id.as_str(), post.compute_cluster_id.as_str()),
+            (
+                post.runner_id.as_str(),
+                post.nodepool_id.as_str(),
+                post.compute_cluster_id.as_str()
+            ),
             ("r1", "np", "cc")
         );
         assert_eq!(post.user_app_id.unwrap().user_id, "me");
@@ -124,7 +151,10 @@ async fn the_handshake_and_every_method_kind() {
         let status = hello.status.as_ref().unwrap();
         assert_eq!(status.code, StatusCode::RunnerStreamStart as i32);
         assert_eq!(hello.runner_replica_id, "replica-1");
-        assert_eq!((hello.runner_id.as_str(), hello.nodepool_id.as_str()), ("r1", "np"));
+        assert_eq!(
+            (hello.runner_id.as_str(), hello.nodepool_id.as_str()),
+            ("r1", "np")
+        );
     }
     api.wait_controls(1).await;
     let control = handshakes(&api, true);
@@ -132,7 +162,10 @@ async fn the_handshake_and_every_method_kind() {
     assert_eq!(control[0].runner_id, "control-r1");
     // With the runner's PAT.
     for call in mock.calls_to::<rpc::ProcessRunnerItems>() {
-        assert_eq!(call.header("authorization"), Some(format!("Key {PAT}").as_str()));
+        assert_eq!(
+            call.header("authorization"),
+            Some(format!("Key {PAT}").as_str())
+        );
     }
     runner.stop();
     runner.wait().await.unwrap();
@@ -241,7 +274,10 @@ async fn runner_needs_retry_makes_it_ask_again() {
         request(&model, "predict", vec![("prompt", "again".into())]),
     ));
     let outputs = api.wait_done("p").await;
-    assert_eq!(values(&model, "predict", &outputs), [Value::from("again|0.7|16")]);
+    assert_eq!(
+        values(&model, "predict", &outputs),
+        [Value::from("again|0.7|16")]
+    );
     // Two streams answered RUNNER_NEEDS_RETRY, a third got the item.
     assert!(handshakes(&api, false).len() >= 3);
     runner.stop();
@@ -264,7 +300,10 @@ async fn a_dropped_connection_is_reconnected_with_backoff() {
         request(&model, "predict", vec![("prompt", "back".into())]),
     ));
     let outputs = api.wait_done("after").await;
-    assert_eq!(values(&model, "predict", &outputs), [Value::from("back|0.7|16")]);
+    assert_eq!(
+        values(&model, "predict", &outputs),
+        [Value::from("back|0.7|16")]
+    );
     // New streams, the control one included.
     api.wait_controls(1).await;
     assert!(mock.calls_to::<rpc::ProcessRunnerItems>().len() > before);
@@ -298,7 +337,11 @@ async fn an_unreachable_api_spends_the_error_budget() {
     assert_eq!(errors, 5);
     assert!(last.is_retryable(), "{last}");
     // Backoff between tries: 1, 2, 4, 4 s for a poll; two polls share the budget.
-    assert!(started.elapsed() >= Duration::from_secs(3), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
     assert!(!format!("{last:?}").contains(PAT));
 }
 
@@ -338,7 +381,10 @@ async fn four_polls_by_default_each_with_an_item_in_hand() {
     let runner = start(&mock, model.clone(), config).await;
     api.wait_waiting(4).await;
     for i in 0..4 {
-        api.push(Work::predict(&format!("i{i}"), request(&model, "predict", vec![])));
+        api.push(Work::predict(
+            &format!("i{i}"),
+            request(&model, "predict", vec![]),
+        ));
     }
     let all = arrived.acquire_many(4).await.unwrap();
     all.forget();
@@ -408,7 +454,11 @@ async fn health_endpoints_and_a_graceful_stop() {
     let config = config().health_addr(Some("127.0.0.1:0".parse().unwrap()));
     let runner = start(&mock, model.clone(), config).await;
     let health = runner.health_addr().unwrap();
-    for path in ["/healthz/liveness", "/healthz/readiness", "/healthz/startup"] {
+    for path in [
+        "/healthz/liveness",
+        "/healthz/readiness",
+        "/healthz/startup",
+    ] {
         assert_eq!(get(health, path).await, "HTTP/1.1 200 OK", "{path}");
     }
     assert_eq!(get(health, "/other").await, "HTTP/1.1 404 Not Found");
@@ -417,14 +467,23 @@ async fn health_endpoints_and_a_graceful_stop() {
     started.notified().await; // the item is in hand
     runner.stop();
     // Stopping: no longer ready, still alive.
-    assert_eq!(get(health, "/healthz/readiness").await, "HTTP/1.1 503 Service Unavailable");
+    assert_eq!(
+        get(health, "/healthz/readiness").await,
+        "HTTP/1.1 503 Service Unavailable"
+    );
     assert_eq!(get(health, "/healthz/liveness").await, "HTTP/1.1 200 OK");
-    api.push(Work::predict("after-stop", request(&model, "predict", vec![])));
+    api.push(Work::predict(
+        "after-stop",
+        request(&model, "predict", vec![]),
+    ));
     release.notify_one();
     runner.wait().await.unwrap();
     // The item in hand was finished and posted; none was taken after the stop.
     let outputs = api.outputs("in-hand");
-    assert_eq!(values(&model, "predict", &outputs), [Value::from("finished")]);
+    assert_eq!(
+        values(&model, "predict", &outputs),
+        [Value::from("finished")]
+    );
     assert!(api.posts("after-stop").is_empty());
     assert_eq!(api.waiting(), 0);
 }
@@ -432,7 +491,11 @@ async fn health_endpoints_and_a_graceful_stop() {
 #[tokio::test]
 async fn the_configuration_comes_from_the_sdks_variables() {
     let env = |vars: &'static [(&'static str, &'static str)]| {
-        move |name: &str| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+        move |name: &str| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
     };
     match RunnerConfig::from_lookup(env(&[("CLARIFAI_USER_ID", "me")])) {
         Err(e @ RunnerError::MissingConfig { .. }) => assert_eq!(

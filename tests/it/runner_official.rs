@@ -35,8 +35,22 @@ fn official_runner(python: &Path, api_url: &str) -> Killed {
         .args(["-m", "clarifai.runners.server", "--health_check_port", "0"])
         .arg("--model_path")
         .arg(root.join("tests/interop/echo"))
-        .args(["--user_id", "me", "--compute_cluster_id", "cc", "--nodepool_id", "np"])
-        .args(["--runner_id", "r1", "--pat", "runner-pat", "--num_threads", "1"])
+        .args([
+            "--user_id",
+            "me",
+            "--compute_cluster_id",
+            "cc",
+            "--nodepool_id",
+            "np",
+        ])
+        .args([
+            "--runner_id",
+            "r1",
+            "--pat",
+            "runner-pat",
+            "--num_threads",
+            "1",
+        ])
         .args(["--base_url", api_url])
         .env("PYTHONUNBUFFERED", "1")
         .stdout(Stdio::piped())
@@ -79,15 +93,24 @@ fn request(method: &str, args: Vec<(&str, Value)>) -> api::PostModelOutputsReque
 fn script(api: &RunnerApi) -> Vec<&'static str> {
     api.push(Work::predict(
         "item-predict",
-        request("predict", vec![("prompt", "hi".into()), ("loud", true.into())]),
+        request(
+            "predict",
+            vec![("prompt", "hi".into()), ("loud", true.into())],
+        ),
     ));
     api.push(Work::generate(
         "item-generate",
-        request("generate", vec![("prompt", "a b".into()), ("count", 2.into())]),
+        request(
+            "generate",
+            vec![("prompt", "a b".into()), ("count", 2.into())],
+        ),
     ));
     api.push(Work::stream(
         "item-stream",
-        request("stream", vec![("chunks", "x".into()), ("suffix", "!".into())]),
+        request(
+            "stream",
+            vec![("chunks", "x".into()), ("suffix", "!".into())],
+        ),
         ["y", "z"].map(|c| request("stream", vec![("chunks", c.into())])),
     ));
     vec!["item-predict", "item-generate", "item-stream"]
@@ -140,7 +163,10 @@ async fn run_ours() -> Vec<PostRunnerItemOutputsRequest> {
 
 /// The posts of the item `id`, in order.
 fn posts(sent: &[PostRunnerItemOutputsRequest], id: &str) -> Vec<PostRunnerItemOutputsRequest> {
-    sent.iter().filter(|m| m.runner_item_id == id).cloned().collect()
+    sent.iter()
+        .filter(|m| m.runner_item_id == id)
+        .cloned()
+        .collect()
 }
 
 /// The handshakes (the messages of no item), work streams first, with the replica id (which
@@ -177,12 +203,19 @@ async fn the_official_runner_and_ours_post_the_same() {
     // streams end in an error on the server's side (it cancels its call) rather than a clean
     // close, and now and then (1 run in 8 here) its last post is lost: its posts must then be
     // the first of ours.
-    for (id, expected) in [("item-predict", 1), ("item-generate", 4), ("item-stream", 3)] {
+    for (id, expected) in [
+        ("item-predict", 1),
+        ("item-generate", 4),
+        ("item-stream", 3),
+    ] {
         let (a, b) = (posts(&official, id), posts(&ours, id));
         assert_eq!(b.len(), expected, "our posts for {id}: {b:#?}");
         assert!(!a.is_empty(), "the official runner posted nothing for {id}");
         if a.len() < b.len() {
-            eprintln!("the official runner's last {} post(s) for {id} were lost", b.len() - a.len());
+            eprintln!(
+                "the official runner's last {} post(s) for {id} were lost",
+                b.len() - a.len()
+            );
         }
         assert_eq!(a[..], b[..a.len()], "the posts for {id} differ");
     }

@@ -137,4 +137,3 @@ pub fn echo() -> Model {
             .returns(Type::Str),
         )
 }
-

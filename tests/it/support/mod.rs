@@ -4,6 +4,9 @@
 //! secret ([`credentials`]), the Rust twin of the Python echo model ([`echo`]), the model-method signatures ([`methods`]), and the two descriptor
 //! sets ([`descriptors`]).
 
+/// The runner example's model, as the example serves it.
+#[path = "../../../examples/common/classifier.rs"]
+pub mod classifier;
 pub mod credentials;
 pub mod descriptors;
 pub mod echo;

@@ -116,8 +116,13 @@ impl Shared {
         Ok(())
     }
 
-    /// The first message of a stream: RUNNER_STREAM_START with the runner's ids.
-    fn handshake(&self, runner_id: String, description: &str) -> PostRunnerItemOutputsRequest {
+    /// A message from this runner (as `runner_id`), with its ids and `status`.
+    fn message(
+        &self,
+        runner_id: String,
+        code: StatusCode,
+        description: &str,
+    ) -> PostRunnerItemOutputsRequest {
         let config = &self.config;
         PostRunnerItemOutputsRequest {
             user_app_id: Some(api::UserAppIdSet {
@@ -127,9 +132,8 @@ impl Shared {
             nodepool_id: config.nodepool_id.clone(),
             runner_id,
             compute_cluster_id: config.compute_cluster_id.clone(),
-            runner_replica_id: config.replica_id.clone(),
             status: Some(Status {
-                code: StatusCode::RunnerStreamStart as i32,
+                code: code as i32,
                 description: description.into(),
                 ..Default::default()
             }),
@@ -137,25 +141,25 @@ impl Shared {
         }
     }
 
-    /// One output of the item `id`, posted as the official runner posts it.
-    fn post(&self, id: &str, output: RunnerItemOutput) -> PostRunnerItemOutputsRequest {
-        let config = &self.config;
+    /// The first message of a stream: RUNNER_STREAM_START with the runner's ids.
+    fn handshake(&self, runner_id: String, description: &str) -> PostRunnerItemOutputsRequest {
         PostRunnerItemOutputsRequest {
-            user_app_id: Some(api::UserAppIdSet {
-                user_id: config.user_id.clone(),
-                app_id: String::new(),
-            }),
-            nodepool_id: config.nodepool_id.clone(),
-            runner_id: config.runner_id.clone(),
+            runner_replica_id: self.config.replica_id.clone(),
+            ..self.message(runner_id, StatusCode::RunnerStreamStart, description)
+        }
+    }
+
+    /// One output of the item `id`, posted as the official runner posts it (SUCCESS, with no
+    /// replica id).
+    fn post(&self, id: &str, output: RunnerItemOutput) -> PostRunnerItemOutputsRequest {
+        PostRunnerItemOutputsRequest {
             runner_item_id: id.to_owned(),
-            compute_cluster_id: config.compute_cluster_id.clone(),
             runner_item_outputs: vec![output],
-            status: Some(Status {
-                code: StatusCode::Success as i32,
-                description: "Success".into(),
-                ..Default::default()
-            }),
-            ..Default::default()
+            ..self.message(
+                self.config.runner_id.clone(),
+                StatusCode::Success,
+                "Success",
+            )
         }
     }
 

@@ -50,6 +50,21 @@ pub fn python() -> Result<PathBuf, String> {
     Ok(python)
 }
 
+/// The venv's python; without one, `None` after printing why `what` is skipped, or a panic when
+/// CI requires it (`CLARIFAI_INTEROP_REQUIRED`).
+pub fn python_or_skip(what: &str) -> Option<PathBuf> {
+    match python() {
+        Ok(python) => Some(python),
+        Err(reason) if std::env::var_os("CLARIFAI_INTEROP_REQUIRED").is_some() => {
+            panic!("{what} cannot run, and CI requires it: {reason}")
+        }
+        Err(reason) => {
+            eprintln!("SKIPPED {what}: {reason}");
+            None
+        }
+    }
+}
+
 fn start(python: &Path) -> SdkServer {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -119,15 +134,8 @@ fn method_error(e: &Error) -> &MethodError {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_method_of_an_sdk_model_server() {
-    let python = match python() {
-        Ok(p) => p,
-        Err(reason) if std::env::var_os("CLARIFAI_INTEROP_REQUIRED").is_some() => {
-            panic!("the interop test cannot run, and CI requires it: {reason}")
-        }
-        Err(reason) => {
-            eprintln!("SKIPPED interop with the SDK's model server: {reason}");
-            return;
-        }
+    let Some(python) = python_or_skip("interop with the SDK's model server") else {
+        return;
     };
     let server = start(&python);
     let model = model(&server);

@@ -153,17 +153,7 @@ async fn the_sdks_own_client_calls_every_method_of_a_rust_model() {
 /// `port`, and returns the JSON it printed (None, with the reason printed, when there is no
 /// venv and CI does not require one).
 async fn sdk_script(script: &str, port: u16) -> Option<serde_json::Value> {
-    let python = match crate::interop::python() {
-        Ok(python) => python,
-        Err(reason) => {
-            assert!(
-                std::env::var_os("CLARIFAI_INTEROP_REQUIRED").is_none(),
-                "CI requires the SDK: {reason}"
-            );
-            eprintln!("SKIPPED the SDK's client against a Rust model: {reason}");
-            return None;
-        }
-    };
+    let python = crate::interop::python_or_skip("the SDK's client against a Rust model")?;
     let script = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/interop")
         .join(script);

@@ -19,6 +19,21 @@ use crate::methods::{decode, encode_part, or_empty};
 /// One response of the model's, or why the call failed (which ends a stream of them).
 pub(crate) type Reply = Result<api::MultiOutputResponse, String>;
 
+/// A failed call, as the SDK's model wrappers answer one (and so its local model server and its
+/// runner): FAILURE, with the cause in `details` (where the SDK adds Python's stack trace), and in
+/// `internal_details`.
+pub(crate) fn failure(cause: String) -> api::MultiOutputResponse {
+    api::MultiOutputResponse {
+        status: Some(Status {
+            code: StatusCode::Failure as i32,
+            details: cause.clone(),
+            internal_details: cause,
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
 /// The request's first input's data (empty when it has none).
 fn first_data(request: &api::PostModelOutputsRequest) -> &api::Data {
     or_empty(request.inputs.first().and_then(|i| i.data.as_deref()))
@@ -220,9 +235,15 @@ pub(crate) fn stream(
         });
         let mut replies =
             started.unwrap_or_else(|e| futures_util::stream::once(async move { Err(e) }).boxed());
-        while let Some(reply) = replies.next().await {
+        // The caller gone (or the item cancelled), the work stops at once, not at its next answer.
+        loop {
+            let reply = tokio::select! {
+                reply = replies.next() => reply,
+                () = tx.closed() => None,
+            };
+            let Some(reply) = reply else { break };
             if tx.send(reply).await.is_err() {
-                break; // the caller went away: stop the work
+                break;
             }
         }
     });

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use futures_util::stream::BoxStream;
 use futures_util::{Stream, StreamExt};
 
-use super::dispatch::{self, Reply, code_only};
+use super::dispatch::{self, Reply, code_only, failure};
 use super::model::Model;
 use crate::api::status::{Status, StatusCode};
 use crate::api::{self, PostModelOutputsRequest, RunnerItem, RunnerItemOutput, RunnerMethodType};
@@ -65,18 +65,6 @@ fn output(response: api::MultiOutputResponse) -> RunnerItemOutput {
         response: Some(api::runner_item_output::Response::MultiOutputResponse(
             Box::new(response),
         )),
-    }
-}
-
-/// A failure as the SDK's model wrappers report one: FAILURE, with the cause in `details`.
-fn failure(cause: String) -> api::MultiOutputResponse {
-    api::MultiOutputResponse {
-        status: Some(Status {
-            code: StatusCode::Failure as i32,
-            details: cause,
-            ..Default::default()
-        }),
-        ..Default::default()
     }
 }
 

@@ -8,10 +8,9 @@ use std::sync::Arc;
 
 use futures_util::StreamExt;
 
-use super::dispatch::{self, Reply};
+use super::dispatch::{self, Reply, failure};
 use super::model::Model;
 use crate::api;
-use crate::api::status::{Status, StatusCode};
 use crate::mock::MockV2;
 use crate::rpc;
 
@@ -63,17 +62,9 @@ pub async fn serve(model: Model, addr: SocketAddr) -> std::io::Result<LocalServe
     Ok(LocalServer { server })
 }
 
-/// A reply as the SDK's servicer answers it: a failure is MODEL_PREDICTION_FAILED, with the cause
-/// in `details` and `internal_details`.
+/// A reply as the SDK's model server answers it: a failure is FAILURE with its cause (measured:
+/// its servicer's MODEL_PREDICTION_FAILED is only for a failure of the model wrapper itself, which
+/// catches every handler's).
 fn reported(reply: Reply) -> api::MultiOutputResponse {
-    reply.unwrap_or_else(|cause| api::MultiOutputResponse {
-        status: Some(Status {
-            code: StatusCode::ModelPredictionFailed as i32,
-            description: "Model prediction failed".into(),
-            details: cause.clone(),
-            internal_details: cause,
-            ..Default::default()
-        }),
-        ..Default::default()
-    })
+    reply.unwrap_or_else(failure)
 }

@@ -152,7 +152,8 @@ impl Args {
     }
 }
 
-/// Why a handler failed: answered as MODEL_PREDICTION_FAILED, with this in `internal_details`.
+/// Why a handler failed: answered as FAILURE, as the SDK's model answers an exception, with this
+/// in `details` and `internal_details`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HandlerError(pub String);
 

@@ -1,7 +1,9 @@
 """Calls a local model server with the official SDK's own client, ModelClient.from_local_grpc,
-as tests/it/local_server.rs's Rust model expects, and prints what it got as JSON on one line."""
+as tests/it/local_server.rs expects of the Rust echo model and of the Python one, and prints what it
+got as JSON on one line."""
 
 import json
+import re
 import sys
 
 import numpy as np
@@ -24,6 +26,9 @@ got = {
 try:
     client.fail(reason="on purpose")
     got["fail"] = "no error"
-except Exception as e:  # the SDK raises on a non-SUCCESS answer
+except Exception as e:  # the SDK raises on a non-SUCCESS answer, with the status in its text
     got["fail"] = str(e)
+    code = re.search(r"code: (\w+)", got["fail"])
+    details = re.search(r'details: "([^"]*)"', got["fail"])
+    got["fail_status"] = [code and code.group(1), details and details.group(1)]
 print(json.dumps(got))

@@ -17,9 +17,10 @@ use clarifai_tonic::methods::{MethodError, NdArray, python_signature};
 use clarifai_tonic::{ClarifaiClient, Error, TryStreamExt, Value, handles::ModelHandle, stream};
 
 /// The SDK's model server on a free port, killed when dropped.
-struct SdkServer {
+pub struct SdkServer {
     child: Child,
-    port: u16,
+    /// Its port.
+    pub port: u16,
 }
 
 impl Drop for SdkServer {
@@ -65,7 +66,8 @@ pub fn python_or_skip(what: &str) -> Option<PathBuf> {
     }
 }
 
-fn start(python: &Path) -> SdkServer {
+/// The SDK's model server serving tests/interop/echo.
+pub fn start(python: &Path) -> SdkServer {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")

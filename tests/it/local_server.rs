@@ -2,7 +2,7 @@
 //! `build_function_signature` writes for the same Python methods (tests/fixtures/methods/sdk.json);
 //! served on a port, this crate's client and the official SDK's own
 //! `ModelClient.from_local_grpc(port)` list and call every method, and a handler's failure
-//! answers MODEL_PREDICTION_FAILED with its cause.
+//! answers FAILURE with its cause, as the SDK's model server does.
 
 use std::process::Command;
 
@@ -112,7 +112,8 @@ async fn our_client_calls_every_kind_of_method_of_a_rust_model() {
         .await
         .unwrap_err();
     let failure = e.clarifai().expect("an in-band failure");
-    assert_eq!(failure.code, StatusCode::ModelPredictionFailed);
+    assert_eq!(failure.code, StatusCode::Failure);
+    assert_eq!(failure.status.details, "on purpose");
     assert_eq!(failure.status.internal_details, "on purpose");
     let response: &api::MultiOutputResponse = e.response().unwrap();
     assert!(response.outputs.is_empty());
@@ -143,10 +144,32 @@ async fn the_sdks_own_client_calls_every_method_of_a_rust_model() {
     );
     assert_eq!(got["generate"], serde_json::json!(["a", "b", "0", "1"]));
     assert_eq!(got["stream"], serde_json::json!(["x?", "y?"]));
-    assert!(
-        got["fail"].as_str().unwrap().contains("on purpose"),
-        "{got}"
+    assert_eq!(
+        got["fail_status"],
+        serde_json::json!(["FAILURE", "on purpose"])
     );
+
+    // The same calls to the Python twin, served by the SDK's own model server: the same answers.
+    let Some(python) = crate::interop::python_or_skip("the SDK's model server") else {
+        return;
+    };
+    let sdk_server = tokio::task::spawn_blocking(move || crate::interop::start(&python))
+        .await
+        .unwrap();
+    let Some(sdk) = sdk_script("sdk_client.py", sdk_server.port).await else {
+        return;
+    };
+    let compared = got
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|k| *k != "methods" && *k != "fail");
+    for key in compared {
+        assert_eq!(
+            got[key], sdk[key],
+            "{key}: the Rust model, then the Python one"
+        );
+    }
 }
 
 /// Runs a script of tests/interop with the venv's python against a local model server on

@@ -216,27 +216,38 @@ async fn a_failing_handler_posts_failure_with_its_cause() {
     runner.wait().await.unwrap();
 }
 
-/// A generate method that answers once, then waits until released; `dropped` is notified when
-/// its work is dropped.
-fn slow_model(release: Arc<Notify>, dropped: Arc<Notify>) -> Model {
+/// A generate method and a stream method that answer once, then wait for ever; `dropped` is
+/// notified when their work is dropped.
+fn slow_model(dropped: Arc<Notify>) -> Model {
     struct OnDrop(Arc<Notify>);
     impl Drop for OnDrop {
         fn drop(&mut self) {
             self.0.notify_one();
         }
     }
-    Model::new().method(
-        Method::generate("generate", move |_args| {
-            let release = release.clone();
-            let guard = OnDrop(dropped.clone());
-            stream::once(async { Ok(Value::from("first")) }).chain(stream::once(async move {
-                let _guard = guard;
-                release.notified().await;
-                Ok(Value::from("second"))
-            }))
+    let then_wait = move |dropped: &Arc<Notify>| {
+        let guard = OnDrop(dropped.clone());
+        stream::once(async move {
+            let _guard = guard;
+            std::future::pending::<()>().await;
+            Ok(Value::None)
         })
-        .returns(Type::Str),
-    )
+    };
+    let d = dropped.clone();
+    Model::new()
+        .method(
+            Method::generate("generate", move |_args| {
+                stream::once(async { Ok(Value::from("first")) }).chain(then_wait(&d))
+            })
+            .returns(Type::Str),
+        )
+        .method(
+            Method::stream("stream", move |_args, chunks| {
+                chunks.take(1).map(Ok).chain(then_wait(&dropped))
+            })
+            .stream_arg("chunks", Type::Str)
+            .returns(Type::Str),
+        )
 }
 
 use clarifai_tonic::StreamExt;
@@ -245,17 +256,30 @@ use clarifai_tonic::StreamExt;
 async fn a_cancellation_on_the_control_stream_drops_the_items_work() {
     let mock = MockV2::start().await.unwrap();
     let api = mock.runner_api();
-    let (release, dropped) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
-    let model = slow_model(release, dropped.clone());
+    let dropped = Arc::new(Notify::new());
+    let model = slow_model(dropped.clone());
     let runner = start(&mock, model.clone(), config()).await;
     api.wait_controls(1).await;
-    api.push(Work::generate("slow", request(&model, "generate", vec![])));
-    api.wait_posts("slow", 1).await;
-
-    assert_eq!(api.cancel("slow"), 1, "one control stream listens");
-    dropped.notified().await; // the handler's work was dropped
-    let outputs = api.wait_done("slow").await;
-    assert_eq!(values(&model, "generate", &outputs), [Value::from("first")]);
+    let first = || vec![("chunks", Value::from("first"))];
+    let items = [
+        (
+            "generate",
+            Work::generate("slow-g", request(&model, "generate", vec![])),
+        ),
+        (
+            "stream",
+            Work::stream("slow-s", request(&model, "stream", first()), []),
+        ),
+    ];
+    for (method, work) in items {
+        let id = format!("slow-{}", &method[..1]);
+        api.push(work);
+        api.wait_posts(&id, 1).await;
+        assert_eq!(api.cancel(&id), 1, "one control stream listens");
+        dropped.notified().await; // the handler's work was dropped
+        let outputs = api.wait_done(&id).await;
+        assert_eq!(values(&model, method, &outputs), [Value::from("first")]);
+    }
     // The runner goes on taking work.
     api.wait_waiting(1).await;
     runner.stop();

@@ -82,3 +82,8 @@ class Echo(ModelClass):
     @ModelClass.method
     def fail(self, reason: str) -> str:
         raise ValueError(reason)
+
+    @ModelClass.method
+    def fail(self, reason: str) -> str:
+        """Fails on purpose, with the reason."""
+        raise ValueError(reason)

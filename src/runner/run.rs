@@ -91,7 +91,9 @@ impl Runner {
     /// Runs until SIGTERM or ctrl-c, then stops gracefully: the items in hand are finished, no
     /// new one is taken. Returns early with the error that stopped it, if one did.
     pub async fn run(self) -> Result<(), RunnerError> {
-        self.start().await?.until_signal().await
+        // Listening before the first stream opens: a SIGTERM from then on is a graceful stop.
+        let signals = Signals::listen();
+        self.start().await?.until(signals.received()).await
     }
 }
 
@@ -152,14 +154,24 @@ impl RunningRunner {
     /// Waits for SIGTERM or ctrl-c, stops, and waits for the items in hand (see
     /// [`Runner::run`]).
     pub async fn until_signal(self) -> Result<(), RunnerError> {
+        let signals = Signals::listen();
+        self.until(signals.received()).await
+    }
+
+    /// Stops when `stop` resolves, and waits for the items in hand; returns early with the error
+    /// that stopped the runner, if one did.
+    pub async fn until(
+        self,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), RunnerError> {
         let shared = self.shared.clone();
-        let signal = tokio::spawn(async move {
-            shutdown_signal().await;
-            tracing::info!("runner: stopping on a signal; finishing the items in hand");
+        let stopper = tokio::spawn(async move {
+            stop.await;
+            tracing::info!("runner: stopping; finishing the items in hand");
             shared.stop.send_replace(true);
         });
         let ended = self.wait().await;
-        signal.abort();
+        stopper.abort();
         ended
     }
 }
@@ -175,24 +187,49 @@ impl Drop for RunningRunner {
     }
 }
 
-async fn shutdown_signal() {
+/// SIGTERM and ctrl-c, listened for from the moment it is made.
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn listen() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Signals {
+                term: signal(SignalKind::terminate()).ok(),
+                int: signal(SignalKind::interrupt()).ok(),
             }
         }
+        #[cfg(not(unix))]
+        {
+            Signals {}
+        }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+
+    async fn received(self) {
+        #[cfg(unix)]
+        {
+            let wait = |signal: Option<tokio::signal::unix::Signal>| async move {
+                match signal {
+                    Some(mut signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                () = wait(self.term) => {}
+                () = wait(self.int) => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

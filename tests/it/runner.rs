@@ -556,3 +556,70 @@ async fn the_configuration_comes_from_the_sdks_variables() {
     let shown = format!("{runner:?}");
     assert!(shown.contains("r9") && !shown.contains(PAT), "{shown}");
 }
+
+/// The runner example, built by `cargo test` next to this test binary.
+#[cfg(unix)]
+fn example_runner() -> Option<std::path::PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let path = exe.parent()?.parent()?.join("examples").join("runner");
+    path.exists().then_some(path)
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_example_runs_from_the_environment_and_stops_on_sigterm() {
+    let Some(example) = example_runner() else {
+        assert!(
+            std::env::var_os("CLARIFAI_INTEROP_REQUIRED").is_none(),
+            "cargo test builds examples/runner.rs; CI requires it"
+        );
+        eprintln!("SKIPPED: examples/runner is not built");
+        return;
+    };
+    let mock = MockV2::start().await.unwrap();
+    let api = mock.runner_api();
+    let mut child = tokio::process::Command::new(example)
+        .env_clear()
+        .env("CLARIFAI_PAT", PAT)
+        .env("CLARIFAI_USER_ID", "me")
+        .env("CLARIFAI_COMPUTE_CLUSTER_ID", "cc")
+        .env("CLARIFAI_NODEPOOL_ID", "np")
+        .env("CLARIFAI_RUNNER_ID", "r-env")
+        .env("CLARIFAI_RUNNER_REPLICA_ID", "replica-env")
+        .env("CLARIFAI_NUM_THREADS", "2")
+        .env("CLARIFAI_HEALTH_CHECK_PORT", "0")
+        .env("CLARIFAI_API_BASE", mock.url())
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the example starts");
+    let model = crate::support::classifier::model();
+    api.wait_waiting(2).await; // CLARIFAI_NUM_THREADS polls
+    api.push(Work::predict(
+        "env-item",
+        request(
+            &model,
+            "predict",
+            vec![("text", "a great day".into()), ("top_k", 1.into())],
+        ),
+    ));
+    let outputs = api.wait_done("env-item").await;
+    let concepts = values(&model, "predict", &outputs);
+    let Value::List(concepts) = &concepts[0] else {
+        panic!("{concepts:?}")
+    };
+    assert!(matches!(&concepts[..], [Value::Concept(c)] if c.name == "positive"));
+    let hello = &handshakes(&api, false)[0];
+    assert_eq!(
+        (hello.runner_id.as_str(), hello.runner_replica_id.as_str()),
+        ("r-env", "replica-env")
+    );
+
+    let pid = child.id().expect("running").to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status();
+    assert!(killed.expect("kill runs").success());
+    let status = child.wait().await.unwrap();
+    assert!(status.success(), "a graceful stop exits 0: {status}");
+}

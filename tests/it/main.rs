@@ -30,6 +30,7 @@ mod proxy;
 mod resend;
 mod retry;
 mod runner;
+mod runner_lifecycle;
 mod runner_official;
 mod secrets;
 mod spans;

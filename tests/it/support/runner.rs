@@ -1,0 +1,83 @@
+//! The runner tests' shared pieces: a runner on a MockV2, the requests of a model's methods, and
+//! what the runner posted, read back.
+
+use clarifai_tonic::api::{
+    self, PostRunnerItemOutputsRequest, RunnerItemOutput, status::StatusCode,
+};
+use clarifai_tonic::methods::{decode_output, method_input};
+use clarifai_tonic::mock::{MockV2, RunnerApi};
+use clarifai_tonic::runner::{Model, Runner, RunnerConfig, RunningRunner};
+use clarifai_tonic::{ClarifaiClient, Credentials, Value};
+
+pub const PAT: &str = "runner-secret-pat";
+
+pub fn config() -> RunnerConfig {
+    RunnerConfig::new("me", "cc", "np", "r1")
+        .polls(1)
+        .health_port(None)
+        .with_replica_id("replica-1")
+}
+
+pub fn client(mock: &MockV2) -> ClarifaiClient {
+    mock.client(Credentials::pat(PAT, "me", "").unwrap())
+        .unwrap()
+}
+
+pub async fn start(mock: &MockV2, model: Model, config: RunnerConfig) -> RunningRunner {
+    Runner::new(model, client(mock), config)
+        .start()
+        .await
+        .unwrap()
+}
+
+pub fn request(
+    model: &Model,
+    method: &str,
+    args: Vec<(&str, Value)>,
+) -> api::PostModelOutputsRequest {
+    let signature = model
+        .signatures()
+        .into_iter()
+        .find(|s| s.name == method)
+        .unwrap();
+    api::PostModelOutputsRequest {
+        inputs: vec![method_input(&signature, args).unwrap()],
+        ..Default::default()
+    }
+}
+
+/// The values of the item's outputs, read by the method's signature.
+pub fn values(model: &Model, method: &str, outputs: &[RunnerItemOutput]) -> Vec<Value> {
+    let signature = model
+        .signatures()
+        .into_iter()
+        .find(|s| s.name == method)
+        .unwrap();
+    outputs
+        .iter()
+        .map(|o| match &o.response {
+            Some(api::runner_item_output::Response::MultiOutputResponse(r)) => {
+                let status = r.status.as_ref().unwrap();
+                assert_eq!(status.code, StatusCode::Success as i32, "{r:?}");
+                decode_output(&signature, &r.outputs[0]).unwrap()
+            }
+            None => panic!("an output with no response"),
+        })
+        .collect()
+}
+
+pub fn code(output: &RunnerItemOutput) -> i32 {
+    match &output.response {
+        Some(api::runner_item_output::Response::MultiOutputResponse(r)) => {
+            r.status.as_ref().map_or(0, |s| s.code)
+        }
+        None => 0,
+    }
+}
+
+pub fn handshakes(api: &RunnerApi, control: bool) -> Vec<PostRunnerItemOutputsRequest> {
+    api.sent()
+        .into_iter()
+        .filter(|m| m.runner_item_id.is_empty() && m.runner_id.starts_with("control-") == control)
+        .collect()
+}

@@ -196,7 +196,8 @@ pub fn progress_codes(rpc: &str) -> &'static [StatusCode] {
 }
 
 /// Whether a stream of `rpc` may rightly stay silent for long: a runner's `ProcessRunnerItems`
-/// waits for work as long as there is none, so the client's stream idle timeout does not apply
+/// waits for work as long as there is none, so neither the client's stream idle timeout nor its
+/// timeout on a stream's start (the response headers may come with the first work item) apply
 /// to it.
 pub fn waits_for_work(rpc: &str) -> bool {
     short_name(rpc) == "ProcessRunnerItems"

@@ -39,7 +39,12 @@ impl ClarifaiClient {
         let mut request = tonic::Request::new(outgoing);
         *request.metadata_mut() = metadata;
         let mut grpc = self.grpc.clone();
-        let timeout = self.config.timeout;
+        // A runner's stream may get its headers only with its first work item (the official
+        // runner waits for them as long as the stream lives): no deadline on its start either.
+        let timeout = self
+            .config
+            .timeout
+            .filter(|_| !crate::rpc::waits_for_work(rpc));
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         let start = async move {
             ready(&mut grpc, rpc).await?;

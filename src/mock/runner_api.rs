@@ -267,6 +267,30 @@ impl RunnerApi {
         self.outputs(id)
     }
 
+    /// Waits for what this stream gets: a RUNNER_NEEDS_RETRY answer (`None`) or a piece of work,
+    /// checked and taken in one step so that no other stream can take it between.
+    async fn take(&self) -> Option<Work> {
+        loop {
+            let changed = self.shared.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            let taken = {
+                let mut state = self.state();
+                if state.retries > 0 {
+                    state.retries -= 1;
+                    Some(None)
+                } else {
+                    state.queue.pop_front().map(Some)
+                }
+            };
+            if let Some(taken) = taken {
+                self.update(|s| s.waiting -= 1);
+                return taken;
+            }
+            changed.await;
+        }
+    }
+
     /// Serves one `ProcessRunnerItems` stream.
     async fn serve(self, mut incoming: Incoming, tx: mpsc::Sender<MultiRunnerItemResponse>) {
         let Some(Ok(first)) = incoming.next().await else {
@@ -288,18 +312,7 @@ impl RunnerApi {
         }
         self.update(|s| s.waiting += 1);
         let work = tokio::select! {
-            work = self.until(|s| (s.retries > 0 || !s.queue.is_empty()).then_some(())) => {
-                let _: () = work;
-                self.update(|s| {
-                    s.waiting -= 1;
-                    if s.retries > 0 {
-                        s.retries -= 1;
-                        None
-                    } else {
-                        s.queue.pop_front()
-                    }
-                })
-            }
+            work = self.take() => work,
             // The runner left (or sent something) before any work came.
             message = incoming.next() => {
                 self.update(|s| {

@@ -20,6 +20,9 @@ pub const DEFAULT_ERROR_WINDOW: Duration = Duration::from_secs(1800);
 pub const DEFAULT_BACKOFF: Duration = Duration::from_secs(1);
 /// The longest pause before reconnecting.
 pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// How long a stream item's input may pause between two chunks before it is taken as over: the
+/// SDK's `TIME_BETWEEN_STREAM_REQUESTS`.
+pub const DEFAULT_CHUNK_IDLE: Duration = Duration::from_secs(60);
 
 /// Who a runner is and how it works.
 ///
@@ -45,6 +48,7 @@ pub struct RunnerConfig {
     pub(crate) max_errors: usize,
     pub(crate) error_window: Duration,
     pub(crate) control: bool,
+    pub(crate) chunk_idle: Duration,
 }
 
 impl RunnerConfig {
@@ -69,6 +73,7 @@ impl RunnerConfig {
             max_errors: DEFAULT_MAX_ERRORS,
             error_window: DEFAULT_ERROR_WINDOW,
             control: true,
+            chunk_idle: DEFAULT_CHUNK_IDLE,
         }
     }
 
@@ -137,7 +142,7 @@ impl RunnerConfig {
         &self.runner_id
     }
 
-    /// The health endpoints on every interface at `port`, or none.
+    /// The health endpoints on every interface at `port` (`0`: a free port), or none.
     pub fn health_port(self, port: Option<u16>) -> Self {
         self.health_addr(port.map(|p| SocketAddr::from(([0, 0, 0, 0], p))))
     }
@@ -160,6 +165,13 @@ impl RunnerConfig {
     pub fn error_budget(mut self, errors: usize, window: Duration) -> Self {
         self.max_errors = errors.max(1);
         self.error_window = window;
+        self
+    }
+
+    /// How long a stream item's input may pause between two chunks before it is taken as over
+    /// (60 s unless set): the model then finishes with what it got.
+    pub fn chunk_idle(mut self, idle: Duration) -> Self {
+        self.chunk_idle = idle;
         self
     }
 

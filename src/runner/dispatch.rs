@@ -7,7 +7,9 @@
 use std::sync::Arc;
 
 use futures_util::stream::BoxStream;
-use futures_util::{Stream, StreamExt};
+use std::panic::AssertUnwindSafe;
+
+use futures_util::{FutureExt, Stream, StreamExt};
 use tokio::sync::mpsc;
 
 use super::model::{Args, Handler, HandlerError, Method, Model};
@@ -140,6 +142,40 @@ fn find<'a>(model: &'a Model, name: &str) -> Result<&'a Method, String> {
         .ok_or_else(|| format!("Method {name} not found in model class"))
 }
 
+/// Why a handler panicked, as its failure's cause.
+fn panicked(payload: Box<dyn std::any::Any + Send>) -> String {
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".to_owned());
+    format!("the handler panicked: {message}")
+}
+
+/// A handler's answer, its panic (making the future, or polling it) a failure like any other:
+/// a model that panics answers FAILURE, as a Python model that raises, and the runner goes on.
+async fn guarded<F>(make: impl FnOnce() -> F) -> Result<Value, String>
+where
+    F: std::future::Future<Output = Result<Value, HandlerError>>,
+{
+    let future = std::panic::catch_unwind(AssertUnwindSafe(make)).map_err(panicked)?;
+    let answer = AssertUnwindSafe(future).catch_unwind().await;
+    answer.map_err(panicked)?.map_err(|HandlerError(e)| e)
+}
+
+/// A handler's answers, a panic the last of them, as a failure.
+fn guarded_stream(
+    make: impl FnOnce() -> BoxStream<'static, Result<Value, HandlerError>>,
+) -> BoxStream<'static, Result<Value, HandlerError>> {
+    match std::panic::catch_unwind(AssertUnwindSafe(make)) {
+        Ok(answers) => AssertUnwindSafe(answers)
+            .catch_unwind()
+            .map(|answer| answer.unwrap_or_else(|p| Err(HandlerError(panicked(p)))))
+            .boxed(),
+        Err(p) => futures_util::stream::once(async move { Err(HandlerError(panicked(p))) }).boxed(),
+    }
+}
+
 /// A predict call: one output per input.
 pub(crate) async fn predict(model: &Model, request: api::PostModelOutputsRequest) -> Reply {
     let name = method_name(&request, "predict");
@@ -154,7 +190,7 @@ pub(crate) async fn predict(model: &Model, request: api::PostModelOutputsRequest
     let mut outputs = Vec::with_capacity(request.inputs.len());
     for input in &request.inputs {
         let args = arguments(method, &sig, or_empty(input.data.as_deref()))?;
-        let value = handler(args).await.map_err(|HandlerError(e)| e)?;
+        let value = guarded(|| handler(args)).await?;
         outputs.push(output(&sig, value)?);
     }
     Ok(answered(outputs))
@@ -190,7 +226,7 @@ pub(crate) fn generate(
         };
         let sig = method.signature();
         let args = arguments(method, &sig, first_data(&request))?;
-        Ok(responses(sig, handler(args)))
+        Ok(responses(sig, guarded_stream(|| handler(args))))
     });
     started.unwrap_or_else(|e| futures_util::stream::once(async move { Err(e) }).boxed())
 }
@@ -231,7 +267,7 @@ pub(crate) fn stream(
             let values = futures_util::stream::iter(head)
                 .chain(incoming.filter_map(move |r| futures_util::future::ready(value_of(&r))))
                 .boxed();
-            Ok(responses(sig, handler(args, values)))
+            Ok(responses(sig, guarded_stream(|| handler(args, values))))
         });
         let mut replies =
             started.unwrap_or_else(|e| futures_util::stream::once(async move { Err(e) }).boxed());

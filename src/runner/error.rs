@@ -39,6 +39,11 @@ pub enum RunnerError {
         source: std::io::Error,
     },
 
+    /// A poll of the runner panicked (a bug of this crate: a handler's panic is answered as a
+    /// failure of its item).
+    #[error("a poll of the runner panicked: {0}")]
+    Panicked(String),
+
     /// Too many connection errors in a row: the API has been out of reach for too long.
     #[error("{errors} connection errors in a row within {window:?}; the last: {last}")]
     ErrorBudget {

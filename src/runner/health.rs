@@ -22,12 +22,21 @@ pub(crate) async fn start(
     let listener = TcpListener::bind(addr).await.map_err(health)?;
     let bound = listener.local_addr().map_err(health)?;
     let task = tokio::spawn(async move {
+        // The connections end with the endpoints.
+        let mut connections = tokio::task::JoinSet::new();
         loop {
-            let Ok((io, _)) = listener.accept().await else {
-                continue;
+            let io = match listener.accept().await {
+                Ok((io, _)) => io,
+                Err(e) => {
+                    // Out of file descriptors, say: pause rather than spin.
+                    tracing::warn!(error = %e, "runner: health endpoints cannot accept");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
             };
+            while connections.try_join_next().is_some() {}
             let shared = shared.clone();
-            tokio::spawn(async move {
+            connections.spawn(async move {
                 let service = hyper::service::service_fn(move |request| {
                     let answer = answer(&shared, &request);
                     async move { Ok::<_, Infallible>(answer) }

@@ -26,7 +26,7 @@ impl LocalServer {
         self.server.addr()
     }
 
-    /// Its URL, `http://127.0.0.1:<port>`.
+    /// Its URL, `http://<address it listens on>`.
     pub fn url(&self) -> String {
         self.server.url()
     }

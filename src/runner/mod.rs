@@ -18,7 +18,8 @@
 //!     Method::predict("predict", |args| async move {
 //!         let prompt: String = args.take("prompt")?;
 //!         let times: i64 = args.take("times")?;
-//!         Ok(Value::from(prompt.repeat(times as usize)))
+//!         let times = usize::try_from(times).map_err(|_| format!("times={times} is negative"))?;
+//!         Ok(Value::from(prompt.repeat(times)))
 //!     })
 //!     .arg("prompt", Type::Str)
 //!     .arg_default("times", Type::Int, 2)
@@ -44,8 +45,8 @@ mod protocol;
 mod run;
 
 pub use config::{
-    DEFAULT_BACKOFF, DEFAULT_ERROR_WINDOW, DEFAULT_HEALTH_PORT, DEFAULT_MAX_BACKOFF,
-    DEFAULT_MAX_ERRORS, DEFAULT_POLLS, RunnerConfig,
+    DEFAULT_BACKOFF, DEFAULT_CHUNK_IDLE, DEFAULT_ERROR_WINDOW, DEFAULT_HEALTH_PORT,
+    DEFAULT_MAX_BACKOFF, DEFAULT_MAX_ERRORS, DEFAULT_POLLS, RunnerConfig,
 };
 pub use error::RunnerError;
 pub use local::{LocalServer, serve};

@@ -432,7 +432,8 @@ pub(crate) fn py_json(json: &serde_json::Value) -> String {
     }
 }
 
-/// A model: its methods, served by [`serve`](crate::runner::serve) (a local model server).
+/// A model: its methods, served by [`serve`](crate::runner::serve) (a local model server) or by
+/// a [`Runner`](crate::runner::Runner).
 #[derive(Clone, Debug, Default)]
 pub struct Model {
     pub(crate) methods: Vec<Method>,

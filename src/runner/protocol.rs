@@ -35,8 +35,9 @@ pub(crate) struct Shared {
     pub(crate) stop: watch::Sender<bool>,
     /// `true` once every poll has ended.
     pub(crate) done: watch::Sender<bool>,
-    /// The items in hand, each with the switch that cancels it.
-    in_flight: Mutex<HashMap<String, watch::Sender<bool>>>,
+    /// The items in hand, each with the switch that cancels it (by id, then by a serial of its
+    /// own: the API may hand the same item twice).
+    in_flight: Mutex<InFlight>,
     /// The connection errors since the last working stream.
     errors: Mutex<VecDeque<Instant>>,
 }
@@ -49,7 +50,7 @@ impl Shared {
             config,
             stop: watch::channel(false).0,
             done: watch::channel(false).0,
-            in_flight: Mutex::new(HashMap::new()),
+            in_flight: Mutex::new(InFlight::default()),
             errors: Mutex::new(VecDeque::new()),
         }
     }
@@ -64,25 +65,30 @@ impl Shared {
         let _ = stop.wait_for(|s| *s).await;
     }
 
-    /// Cancels the item `id` if it is in hand.
+    /// Cancels the item `id`: now if it is in hand, and when it comes if it is not yet.
     fn cancel(&self, id: &str) {
+        let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        tracing::info!(item = id, "runner: item cancelled");
+        in_flight.cancel(id);
+    }
+
+    /// Cancels every item in hand (a forced stop).
+    pub(crate) fn cancel_all(&self) {
         let in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(switch) = in_flight.get(id) {
-            tracing::info!(item = id, "runner: item cancelled");
-            switch.send_replace(true);
+        for switch in in_flight.items.values().flatten() {
+            switch.1.send_replace(true);
         }
     }
 
-    fn track(&self, id: &str) -> watch::Receiver<bool> {
-        let (switch, cancelled) = watch::channel(false);
+    /// Tracks the item `id` while it is in hand; the receiver turns `true` when it is cancelled.
+    fn track(&self, id: &str) -> (u64, watch::Receiver<bool>) {
         let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-        in_flight.insert(id.to_owned(), switch);
-        cancelled
+        in_flight.track(id)
     }
 
-    fn untrack(&self, id: &str) {
+    fn untrack(&self, id: &str, serial: u64) {
         let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-        in_flight.remove(id);
+        in_flight.untrack(id, serial);
     }
 
     /// A stream worked: the error budget starts over.
@@ -172,6 +178,57 @@ impl Shared {
     }
 }
 
+/// How many cancelled item ids are kept for an item that comes after its cancellation (the
+/// control stream and the item's stream are different streams, and may race).
+const RECENTLY_CANCELLED: usize = 1024;
+
+/// The items in hand and the ids cancelled lately.
+#[derive(Default)]
+struct InFlight {
+    items: HashMap<String, Vec<(u64, watch::Sender<bool>)>>,
+    serial: u64,
+    cancelled: VecDeque<String>,
+}
+
+impl InFlight {
+    fn track(&mut self, id: &str) -> (u64, watch::Receiver<bool>) {
+        let early = self.cancelled.iter().any(|c| c == id);
+        let (switch, cancelled) = watch::channel(early);
+        self.serial += 1;
+        let entries = self.items.entry(id.to_owned()).or_default();
+        entries.push((self.serial, switch));
+        (self.serial, cancelled)
+    }
+
+    fn untrack(&mut self, id: &str, serial: u64) {
+        if let Some(entries) = self.items.get_mut(id) {
+            entries.retain(|(s, _)| *s != serial);
+            if entries.is_empty() {
+                self.items.remove(id);
+            }
+        }
+    }
+
+    fn cancel(&mut self, id: &str) {
+        for (_, switch) in self.items.get(id).into_iter().flatten() {
+            switch.send_replace(true);
+        }
+        if !self.cancelled.iter().any(|c| c == id) {
+            if self.cancelled.len() == RECENTLY_CANCELLED {
+                self.cancelled.pop_front();
+            }
+            self.cancelled.push_back(id.to_owned());
+        }
+    }
+}
+
+/// Whether the API says this runner is gone: nothing a reconnect would mend.
+fn runner_gone(error: &Error) -> bool {
+    error.clarifai().is_some_and(|e| {
+        e.code == StatusCode::ConnDoesNotExist || e.code == StatusCode::RunnerDoesNotExist
+    })
+}
+
 /// What a poll does next.
 enum Next {
     /// Open a new stream at once.
@@ -206,7 +263,7 @@ pub(crate) async fn poll(shared: Arc<Shared>) -> Result<(), RunnerError> {
                 shared.pause(pause).await;
             }
             Ok(Next::Stopped) => return Ok(()),
-            Err(e) if e.is_auth() => return Err(RunnerError::Client(e)),
+            Err(e) if e.is_auth() || runner_gone(&e) => return Err(RunnerError::Client(e)),
             Err(e) => {
                 shared.failed(e)?;
                 shared.pause(pause).await;
@@ -224,9 +281,15 @@ async fn one_stream(shared: &Shared) -> Result<Next, Error> {
     let _ = tx.try_send(handshake);
     let mut rx = rx;
     let requests = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
-    let mut replies = shared.client.process_runner_items(requests).await?;
-    // No idle limit: a runner waits for work as long as there is none.
+    let opened = tokio::select! {
+        opened = shared.client.process_runner_items(requests) => opened,
+        () = shared.stopped() => return Ok(Next::Stopped),
+    };
+    let mut replies = opened?;
+    // No idle limit: a runner waits for work as long as there is none. An item already on its
+    // way wins over a stop that comes at the same time.
     let first = tokio::select! {
+        biased;
         reply = replies.next() => reply,
         () = shared.stopped() => return Ok(Next::Stopped),
     };
@@ -251,6 +314,35 @@ async fn one_stream(shared: &Shared) -> Result<Next, Error> {
     }
 }
 
+/// The next reply, or an error after `idle` without one.
+async fn next_reply(
+    replies: &mut crate::ResponseStream<MultiRunnerItemResponse>,
+    idle: Option<Duration>,
+) -> Result<Option<Result<MultiRunnerItemResponse, Error>>, tokio::time::error::Elapsed> {
+    match idle {
+        Some(idle) => tokio::time::timeout(idle, replies.next()).await,
+        None => Ok(replies.next().await),
+    }
+}
+
+/// A stream item's next chunks, to its model.
+fn forward(
+    chunks: Option<&mpsc::UnboundedSender<api::PostModelOutputsRequest>>,
+    reply: MultiRunnerItemResponse,
+) {
+    let Some(chunks) = chunks else { return };
+    for request in reply.runner_items.into_iter().filter_map(request_of) {
+        let _ = chunks.send(request);
+    }
+}
+
+/// Resolves when the item is cancelled (never, if its switch is gone).
+async fn cancellation(cancelled: &mut watch::Receiver<bool>) {
+    if cancelled.wait_for(|c| *c).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
 fn code_of(reply: &MultiRunnerItemResponse) -> Option<StatusCode> {
     StatusCode::try_from(reply.status.as_ref()?.code).ok()
 }
@@ -265,7 +357,8 @@ async fn work(
 ) {
     let id = item.id.clone();
     let streamed = kind_of(&item) == RunnerMethodType::StreamingStreaming;
-    let mut cancelled = shared.track(&id);
+    let (serial, mut cancelled) = shared.track(&id);
+    let chunk_idle = shared.config.chunk_idle;
     let (chunk_tx, mut chunk_rx) = mpsc::unbounded_channel();
     let mut chunk_tx = streamed.then_some(chunk_tx);
     let chunks = futures_util::stream::poll_fn(move |cx| chunk_rx.poll_recv(cx));
@@ -281,28 +374,29 @@ async fn work(
                 }
                 None => break,
             },
-            reply = replies.next(), if open => match reply {
-                Some(Ok(reply)) => match code_of(&reply) {
-                    Some(StatusCode::RunnerStreamEnd) => chunk_tx = None,
-                    Some(StatusCode::RunnerItemCancelled) => break,
-                    _ => {
-                        for next in reply.runner_items {
-                            if let (Some(chunks), Some(request)) = (&chunk_tx, request_of(next)) {
-                                let _ = chunks.send(request);
-                            }
-                        }
+            reply = next_reply(&mut replies, chunk_tx.is_some().then_some(chunk_idle)), if open => {
+                match reply {
+                    // The caller sent no chunk for too long: its input is over.
+                    Err(_) => {
+                        tracing::warn!(item = %id, ?chunk_idle, "runner: no stream chunk in time");
+                        chunk_tx = None;
                     }
-                },
-                // The stream is gone: no more chunks, nowhere to post. The work stops.
-                Some(Err(_)) | None => {
-                    open = false;
-                    break;
+                    Ok(Some(Ok(reply))) => match code_of(&reply) {
+                        Some(StatusCode::RunnerStreamEnd) => chunk_tx = None,
+                        Some(StatusCode::RunnerItemCancelled) => break,
+                        _ => forward(chunk_tx.as_ref(), reply),
+                    },
+                    // The stream is gone: no more chunks, nowhere to post. The work stops.
+                    Ok(Some(Err(_)) | None) => {
+                        open = false;
+                        break;
+                    }
                 }
-            },
-            () = async { let _ = cancelled.wait_for(|c| *c).await; } => break,
+            }
+            () = cancellation(&mut cancelled) => break,
         }
     }
-    shared.untrack(&id);
+    shared.untrack(&id, serial);
     drop(outputs);
     drop(chunk_tx);
     drop(tx);

@@ -93,11 +93,12 @@ impl Runner {
     pub async fn run(self) -> Result<(), RunnerError> {
         // Listening before the first stream opens: a SIGTERM from then on is a graceful stop.
         let signals = Signals::listen();
-        self.start().await?.until(signals.received()).await
+        self.start().await?.until_signals(signals).await
     }
 }
 
-/// A started [`Runner`].
+/// A started [`Runner`]. [`stop`](Self::stop) then [`wait`](Self::wait) for a graceful stop;
+/// dropping it without waiting stops the runner at once, dropping the work in hand.
 #[derive(Debug)]
 pub struct RunningRunner {
     shared: Arc<Shared>,
@@ -133,8 +134,9 @@ impl RunningRunner {
         let mut first = None;
         while let Some(joined) = self.tasks.join_next().await {
             let ended = joined.unwrap_or_else(|e| {
-                tracing::error!(error = %e, "runner: a poll panicked");
-                Ok(())
+                // The others stop too: the runner is short of a poll, and says so.
+                self.shared.stop.send_replace(true);
+                Err(RunnerError::Panicked(e.to_string()))
             });
             if let Err(e) = ended {
                 first.get_or_insert(e);
@@ -152,10 +154,24 @@ impl RunningRunner {
     }
 
     /// Waits for SIGTERM or ctrl-c, stops, and waits for the items in hand (see
-    /// [`Runner::run`]).
+    /// [`Runner::run`]); a second signal drops the work in hand.
     pub async fn until_signal(self) -> Result<(), RunnerError> {
-        let signals = Signals::listen();
-        self.until(signals.received()).await
+        self.until_signals(Signals::listen()).await
+    }
+
+    async fn until_signals(self, mut signals: Signals) -> Result<(), RunnerError> {
+        let shared = self.shared.clone();
+        let stopper = tokio::spawn(async move {
+            signals.next().await;
+            tracing::info!("runner: stopping on a signal; finishing the items in hand");
+            shared.stop.send_replace(true);
+            signals.next().await;
+            tracing::warn!("runner: a second signal; dropping the items in hand");
+            shared.cancel_all();
+        });
+        let ended = self.wait().await;
+        stopper.abort();
+        ended
     }
 
     /// Stops when `stop` resolves, and waits for the items in hand; returns early with the error
@@ -211,20 +227,20 @@ impl Signals {
         }
     }
 
-    async fn received(self) {
+    async fn next(&mut self) {
         #[cfg(unix)]
         {
-            let wait = |signal: Option<tokio::signal::unix::Signal>| async move {
+            async fn wait(signal: &mut Option<tokio::signal::unix::Signal>) {
                 match signal {
-                    Some(mut signal) => {
+                    Some(signal) => {
                         signal.recv().await;
                     }
                     None => std::future::pending().await,
                 }
-            };
+            }
             tokio::select! {
-                () = wait(self.term) => {}
-                () = wait(self.int) => {}
+                () = wait(&mut self.term) => {}
+                () = wait(&mut self.int) => {}
             }
         }
         #[cfg(not(unix))]

@@ -4,6 +4,7 @@
 //! runner_lifecycle.rs.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use clarifai_tonic::api::{self, status::StatusCode};
 use clarifai_tonic::mock::{MockV2, Work};
@@ -208,13 +209,14 @@ async fn a_cancellation_on_the_control_stream_drops_the_items_work() {
     runner.wait().await.unwrap();
 }
 
-#[tokio::test]
-async fn runner_needs_retry_makes_it_ask_again() {
+#[tokio::test(start_paused = true)]
+async fn runner_needs_retry_makes_it_ask_again_at_once() {
     let mock = MockV2::start().await.unwrap();
     let api = mock.runner_api();
     api.needs_retry(2);
     let model = echo();
     let runner = start(&mock, echo(), config()).await;
+    let started = tokio::time::Instant::now();
     api.push(Work::predict(
         "p",
         request(&model, "predict", vec![("prompt", "again".into())]),
@@ -224,8 +226,112 @@ async fn runner_needs_retry_makes_it_ask_again() {
         values(&model, "predict", &outputs),
         [Value::from("again|0.7|16")]
     );
-    // Two streams answered RUNNER_NEEDS_RETRY, a third got the item.
-    assert!(handshakes(&api, false).len() >= 3);
+    // Two streams answered RUNNER_NEEDS_RETRY, a third got the item; no backoff between them.
+    assert_eq!(handshakes(&api, false).len(), 3);
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    runner.stop();
+    runner.wait().await.unwrap();
+}
+
+/// A subscriber that notifies `seen` at each event whose message contains `needle`: the
+/// runner's own log line, as the signal that it has read a message.
+struct OnEvent {
+    needle: &'static str,
+    seen: Arc<Notify>,
+}
+
+impl tracing::Subscriber for OnEvent {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        struct Message(String);
+        impl tracing::field::Visit for Message {
+            fn record_debug(&mut self, _: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                self.0.push_str(&format!("{value:?} "));
+            }
+        }
+        let mut message = Message(String::new());
+        event.record(&mut message);
+        if message.0.contains(self.needle) {
+            self.seen.notify_one();
+        }
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[tokio::test]
+async fn a_cancellation_read_before_its_item_comes_is_kept_for_it() {
+    let read = Arc::new(Notify::new());
+    let subscriber = OnEvent {
+        needle: "item cancelled",
+        seen: read.clone(),
+    };
+    // A current-thread runtime: the runner's tasks log through this subscriber too.
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let mock = MockV2::start().await.unwrap();
+    let api = mock.runner_api();
+    let dropped = Arc::new(Notify::new());
+    let model = slow_model(dropped.clone());
+    let runner = start(&mock, model.clone(), config()).await;
+    api.wait_controls(1).await;
+    assert_eq!(api.cancel("early"), 1);
+    read.notified().await; // the runner has read the cancellation; the item is not yet sent
+    api.push(Work::generate("early", request(&model, "generate", vec![])));
+    // Its work is dropped, not left waiting for ever (the bound only turns a hang into a failure).
+    tokio::time::timeout(Duration::from_secs(60), dropped.notified())
+        .await
+        .expect("the item cancelled before it came was run anyway");
+    api.wait_done("early").await;
+    runner.stop();
+    runner.wait().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_panicking_handler_is_a_failure_and_the_runner_goes_on() {
+    let mock = MockV2::start().await.unwrap();
+    let api = mock.runner_api();
+    let model = Model::new().method(
+        Method::predict("predict", |args| async move {
+            let index: i64 = args.take("index")?;
+            let items = [1, 2, 3];
+            Ok(Value::from(items[index as usize])) // panics past the end
+        })
+        .arg("index", Type::Int)
+        .returns(Type::Int),
+    );
+    let runner = start(&mock, model.clone(), config()).await;
+    api.push(Work::predict(
+        "bad",
+        request(&model, "predict", vec![("index", 7.into())]),
+    ));
+    api.push(Work::predict(
+        "good",
+        request(&model, "predict", vec![("index", 1.into())]),
+    ));
+    let bad = api.wait_done("bad").await;
+    assert_eq!(code(&bad[0]), StatusCode::Failure as i32);
+    let Some(api::runner_item_output::Response::MultiOutputResponse(response)) = &bad[0].response
+    else {
+        panic!("no response");
+    };
+    let details = &response.status.as_ref().unwrap().details;
+    assert!(
+        details.starts_with("the handler panicked: index out of bounds"),
+        "{details}"
+    );
+    let good = api.wait_done("good").await;
+    assert_eq!(values(&model, "predict", &good), [Value::from(2)]);
     runner.stop();
     runner.wait().await.unwrap();
 }

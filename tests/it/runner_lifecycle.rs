@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use clarifai_tonic::api::{self, status::StatusCode};
 use clarifai_tonic::mock::{MockV2, Work};
 use clarifai_tonic::runner::{Method, Model, Runner, RunnerConfig, RunnerError, Type};
 use clarifai_tonic::{ClarifaiClient, Credentials, Value, rpc, stream};
@@ -76,16 +77,51 @@ async fn an_unreachable_api_spends_the_error_budget() {
     assert!(!format!("{last:?}").contains(PAT));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_rejected_pat_stops_the_runner_at_once() {
     let mock = MockV2::start().await.unwrap();
     mock.on_bidi::<rpc::ProcessRunnerItems, _, _>(|_| {
         stream::once(async { Err(tonic::Status::unauthenticated("API key not found")) })
     });
     let runner = start(&mock, echo(), config().polls(3)).await;
+    let started = tokio::time::Instant::now();
     match runner.wait().await {
         Err(RunnerError::Client(e)) => assert!(e.is_auth(), "{e}"),
         other => panic!("expected an auth failure: {other:?}"),
+    }
+    // Not retried: no backoff pause came first.
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        mock.calls_to::<rpc::ProcessRunnerItems>().len(),
+        4,
+        "3 polls and the control"
+    );
+}
+
+#[tokio::test]
+async fn a_runner_the_api_does_not_know_stops() {
+    let mock = MockV2::start().await.unwrap();
+    mock.on_bidi::<rpc::ProcessRunnerItems, _, _>(|_| {
+        let gone = api::MultiRunnerItemResponse {
+            status: Some(api::status::Status {
+                code: StatusCode::ConnDoesNotExist as i32,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        stream::once(async move { Ok(gone) })
+    });
+    let runner = start(&mock, echo(), config().control_stream(false)).await;
+    match runner.wait().await {
+        Err(RunnerError::Client(e)) => assert_eq!(
+            e.clarifai().map(|c| c.code),
+            Some(StatusCode::ConnDoesNotExist.into())
+        ),
+        other => panic!("expected CONN_DOES_NOT_EXIST: {other:?}"),
     }
 }
 

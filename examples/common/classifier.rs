@@ -91,14 +91,11 @@ pub fn model() -> Model {
         )
         .method(
             Method::generate("generate", |args| {
-                let texts = args.take::<Vec<Value>>("texts");
-                let labels: Vec<Result<Value, HandlerError>> = match texts {
-                    Ok(texts) => texts
-                        .into_iter()
-                        .map(|t| Ok(Value::from(label(&String::try_from(t)?))))
-                        .collect(),
-                    Err(e) => vec![Err(e)],
-                };
+                let labels: Vec<Result<Value, HandlerError>> =
+                    match args.take_list::<String>("texts") {
+                        Ok(texts) => texts.iter().map(|t| Ok(Value::from(label(t)))).collect(),
+                        Err(e) => vec![Err(e)],
+                    };
                 stream::iter(labels)
             })
             .arg("texts", Type::list(Type::Str))

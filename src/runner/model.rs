@@ -131,6 +131,19 @@ impl Args {
         T::try_from(value).map_err(|e| HandlerError(format!("argument {name:?}: {e}")))
     }
 
+    /// The list argument `name`, each item converted (`Vec<String>` for a `List[str]`, ...); an
+    /// argument missing, not a list, or with an item of another type is an error that names it.
+    pub fn take_list<T: TryFrom<Value, Error = crate::methods::ValueError>>(
+        &self,
+        name: &str,
+    ) -> Result<Vec<T>, HandlerError> {
+        let list: Vec<Value> = self.take(name)?;
+        let items = list.into_iter().enumerate().map(|(i, item)| {
+            T::try_from(item).map_err(|e| HandlerError(format!("argument {name:?}[{i}]: {e}")))
+        });
+        items.collect()
+    }
+
     /// Every argument through serde, by its JSON form: a `#[derive(Deserialize)]` struct with a
     /// field per argument (bytes, arrays and messages have no JSON form: take those with
     /// [`take`](Self::take)).

@@ -74,7 +74,7 @@ async fn our_client_calls_every_kind_of_method_of_a_rust_model() {
         .into_iter()
         .map(|m| m.name)
         .collect();
-    assert_eq!(names.len(), 8, "{names:?}");
+    assert_eq!(names.len(), 15, "{names:?}");
 
     let answer = model
         .method("predict")
@@ -125,7 +125,7 @@ async fn the_sdks_own_client_calls_every_method_of_a_rust_model() {
     let Some(got) = sdk_script("sdk_client.py", server.addr().port()).await else {
         return;
     };
-    assert_eq!(got["methods"].as_array().map(Vec::len), Some(8), "{got}");
+    assert_eq!(got["methods"].as_array().map(Vec::len), Some(15), "{got}");
     assert_eq!(
         got["signature"],
         "def predict(prompt: str, temperature: float = 0.7, max_tokens: int = 16, loud: bool = False) -> str:"

@@ -79,6 +79,30 @@ impl Value {
         Value::Tuple(items.into_iter().map(Into::into).collect())
     }
 
+    /// A `CONCEPT` value as the SDK's `data_types.Concept(name, value)` makes one: its id is the
+    /// name with every character but ASCII letters, digits and whitespace left out, and spaces
+    /// made `-` (a model answering concepts gives the ids a Python model would).
+    ///
+    /// ```
+    /// use clarifai_tonic::{Value, api};
+    /// let Value::Concept(c) = Value::concept("Golden retriever!", 0.9) else { unreachable!() };
+    /// assert_eq!((c.id.as_str(), c.name.as_str(), c.value), ("Golden-retriever", "Golden retriever!", 0.9));
+    /// ```
+    pub fn concept(name: impl Into<String>, value: f32) -> Value {
+        let name = name.into();
+        let id: String = name
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || c.is_whitespace())
+            .map(|c| if c == ' ' { '-' } else { c })
+            .collect();
+        Value::Concept(api::Concept {
+            id,
+            name,
+            value,
+            ..Default::default()
+        })
+    }
+
     /// A `NAMED_FIELDS` value.
     ///
     /// ```

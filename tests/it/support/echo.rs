@@ -1,6 +1,7 @@
 //! The Rust twin of tests/interop/echo's Python model (and of the fixture's table), which the
 //! local model server and the runner tests serve.
 
+use clarifai_tonic::api;
 use clarifai_tonic::methods::NdArray;
 use clarifai_tonic::runner::{Method, Model, Type};
 use clarifai_tonic::{StreamExt, Value, stream};
@@ -80,11 +81,7 @@ pub fn echo() -> Model {
         .method(
             Method::predict("named", |args| async move {
                 let name: String = args.take("name")?;
-                let scores: Vec<f64> = args
-                    .take::<Vec<Value>>("scores")?
-                    .into_iter()
-                    .map(f64::try_from)
-                    .collect::<Result<_, _>>()?;
+                let scores: Vec<f64> = args.take_list("scores")?;
                 let best = scores.iter().copied().fold(f64::MIN, f64::max);
                 Ok(Value::named([
                     ("name", Value::from(name)),
@@ -127,6 +124,97 @@ pub fn echo() -> Model {
             .stream_arg("chunks", Type::Str)
             .arg_default("suffix", Type::Str, "?")
             .returns(Type::Str),
+        )
+        .method(
+            Method::predict("json_list", |args| async move {
+                let mut items: Vec<Value> = args.take("items")?;
+                items.reverse();
+                Ok(Value::List(items))
+            })
+            .arg("items", Type::list(Type::Json))
+            .returns(Type::list(Type::Json)),
+        )
+        .method(
+            Method::predict("messages", |args| async move {
+                let mut text: api::Text = args.take("text")?;
+                text.raw.push('!');
+                let rest = ["image", "audio", "video"].map(|n| args.get(n).cloned());
+                let [Some(image), Some(audio), Some(video)] = rest else {
+                    return Err("an argument is missing".into());
+                };
+                Ok(Value::tuple([Value::Text(text), image, audio, video]))
+            })
+            .arg("text", Type::Text)
+            .arg("image", Type::Image)
+            .arg("audio", Type::Audio)
+            .arg("video", Type::Video)
+            .returns(Type::Tuple(vec![
+                Type::Text,
+                Type::Image,
+                Type::Audio,
+                Type::Video,
+            ])),
+        )
+        .method(
+            Method::predict("concepts", |args| async move {
+                let concepts: Vec<api::Concept> = args.take_list("concepts")?;
+                let halved = concepts.into_iter().map(|c| {
+                    Value::Concept(api::Concept {
+                        id: c.id,
+                        name: c.name,
+                        value: c.value / 2.0,
+                        ..Default::default()
+                    })
+                });
+                Ok(Value::List(halved.collect()))
+            })
+            .arg("concepts", Type::list(Type::Concept))
+            .returns(Type::list(Type::Concept)),
+        )
+        .method(
+            Method::predict("one_concept", |args| async move {
+                let concept: api::Concept = args.take("concept")?;
+                Ok(Value::concept(format!("{}!", concept.name), 0.25))
+            })
+            .arg("concept", Type::Concept)
+            .returns(Type::Concept),
+        )
+        .method(
+            Method::predict("regions", |args| async move {
+                Ok(args.get("regions").cloned().unwrap_or(Value::None))
+            })
+            .arg("regions", Type::list(Type::Region))
+            .returns(Type::list(Type::Region)),
+        )
+        .method(
+            Method::predict("frames", |args| async move {
+                Ok(args.get("frames").cloned().unwrap_or(Value::None))
+            })
+            .arg("frames", Type::list(Type::Frame))
+            .returns(Type::list(Type::Frame)),
+        )
+        .method(
+            Method::predict("lists", |args| async move {
+                let words: Vec<String> = args.take_list("words")?;
+                let numbers: Vec<i64> = args.take_list("numbers")?;
+                let nested: Vec<Value> = args.take("nested")?;
+                let mut total = 0.0;
+                for row in nested {
+                    total += row.into_vec::<f64>()?.iter().sum::<f64>();
+                }
+                let head = format!(
+                    "{}:{}:{}",
+                    words.len(),
+                    numbers.iter().sum::<i64>(),
+                    Value::from(total)
+                );
+                let all = std::iter::once(head).chain(words).map(Value::from);
+                Ok(Value::List(all.collect()))
+            })
+            .arg("words", Type::list(Type::Str))
+            .arg("numbers", Type::list(Type::Int))
+            .arg("nested", Type::list(Type::list(Type::Float)))
+            .returns(Type::list(Type::Str)),
         )
         .method(
             Method::predict("fail", |args| async move {

@@ -79,7 +79,8 @@ impl RunnerConfig {
 
     /// From the environment, as the SDK's runner reads it: `CLARIFAI_USER_ID`,
     /// `CLARIFAI_COMPUTE_CLUSTER_ID`, `CLARIFAI_NODEPOOL_ID` and `CLARIFAI_RUNNER_ID` (required),
-    /// `CLARIFAI_RUNNER_REPLICA_ID` (else a fresh one), `CLARIFAI_NUM_THREADS` (the polls) and
+    /// `CLARIFAI_RUNNER_REPLICA_ID` (else a fresh one), `CLARIFAI_NUM_THREADS` (the polls),
+    /// `CLARIFAI_CONTROL_CHANNEL_ENABLE` (`false` turns the control stream off) and
     /// `CLARIFAI_HEALTH_CHECK_PORT` (`0` turns the endpoints off). The PAT and the API base
     /// (`CLARIFAI_PAT`, `CLARIFAI_API_BASE`) are the client's: see
     /// [`Runner::from_env`](super::Runner::from_env).
@@ -111,6 +112,19 @@ impl RunnerConfig {
             config.polls = parse(&text)
                 .filter(|n: &usize| *n > 0)
                 .ok_or_else(|| invalid("CLARIFAI_NUM_THREADS", &text, "a whole number above 0"))?;
+        }
+        if let Some(text) = get("CLARIFAI_CONTROL_CHANNEL_ENABLE") {
+            config.control = match text.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "on" => true,
+                "0" | "false" | "no" | "off" => false,
+                _ => {
+                    return Err(invalid(
+                        "CLARIFAI_CONTROL_CHANNEL_ENABLE",
+                        &text,
+                        "true or false",
+                    ));
+                }
+            };
         }
         if let Some(text) = get("CLARIFAI_HEALTH_CHECK_PORT") {
             let port: u16 = parse(&text)

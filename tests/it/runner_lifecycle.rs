@@ -287,6 +287,20 @@ async fn the_configuration_comes_from_the_sdks_variables() {
         ),
         other => panic!("{other:?}"),
     }
+    const NO_CONTROL: &[(&str, &str)] = &[
+        ("CLARIFAI_USER_ID", "me"),
+        ("CLARIFAI_COMPUTE_CLUSTER_ID", "cc"),
+        ("CLARIFAI_NODEPOOL_ID", "np"),
+        ("CLARIFAI_RUNNER_ID", "r9"),
+        ("CLARIFAI_CONTROL_CHANNEL_ENABLE", "maybe"),
+    ];
+    match RunnerConfig::from_lookup(env(NO_CONTROL)) {
+        Err(e @ RunnerError::InvalidConfig { .. }) => assert_eq!(
+            e.to_string(),
+            "CLARIFAI_CONTROL_CHANNEL_ENABLE=\"maybe\" is not true or false"
+        ),
+        other => panic!("{other:?}"),
+    }
     let config = RunnerConfig::from_lookup(env(&FULL[..5])).unwrap();
     assert_eq!((config.runner_id(), config.replica_id()), ("r9", "rep"));
     // A runner's Debug shows its ids, never its PAT.

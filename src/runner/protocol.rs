@@ -368,7 +368,13 @@ async fn work(
         tokio::select! {
             output = outputs.next() => match output {
                 Some(output) => {
-                    if tx.send(shared.post(&id, output)).await.is_err() {
+                    // A post waits for the API to read (flow control); a cancellation does not.
+                    let post = shared.post(&id, output);
+                    let sent = tokio::select! {
+                        sent = tx.send(post) => sent.is_ok(),
+                        () = cancellation(&mut cancelled) => false,
+                    };
+                    if !sent {
                         break;
                     }
                 }

@@ -13,6 +13,7 @@ use futures_util::{FutureExt, Stream, StreamExt};
 use tokio::sync::mpsc;
 
 use super::model::{Args, Handler, HandlerError, Method, Model};
+use super::old_format;
 use crate::Value;
 use crate::api::status::{Status, StatusCode};
 use crate::api::{self, MethodSignature};
@@ -67,8 +68,9 @@ fn answered(outputs: Vec<api::Output>) -> api::MultiOutputResponse {
     }
 }
 
-/// One output holding `value` as the method's `return`.
-fn output(sig: &MethodSignature, value: Value) -> Result<api::Output, String> {
+/// One output holding `value` as the method's `return` (inlined, for an input in the old
+/// format, as the SDK answers one).
+fn output(sig: &MethodSignature, value: Value, old: bool) -> Result<api::Output, String> {
     let field = sig
         .output_fields
         .first()
@@ -79,36 +81,30 @@ fn output(sig: &MethodSignature, value: Value) -> Result<api::Output, String> {
             sig.name, m.given, m.expected
         )
     })?;
-    Ok(api::Output {
+    let mut output = api::Output {
         status: code_only(StatusCode::Success),
         data: Some(Box::new(api::Data {
             parts: vec![part],
             ..Default::default()
         })),
         ..Default::default()
-    })
+    };
+    if old {
+        old_format::old_format(&mut output);
+    }
+    Ok(output)
 }
 
-/// The arguments in `data`, read as the SDK's model reads them: each by its part, else the first
-/// inlined (a plain text reaches the first `str` argument), else its default; a stream method's
-/// streaming argument is left to the caller.
+/// The arguments in `data`, read as the SDK's model reads them: each by its part, else its
+/// default; a stream method's streaming argument is left to the caller. Data in the old format
+/// (no parts) is first converted as the SDK converts it ([`old_format::new_format`]).
 fn arguments(method: &Method, sig: &MethodSignature, data: &api::Data) -> Result<Args, String> {
+    let data = old_format::new_format(data, &sig.input_fields)?;
     let mut values = Vec::new();
-    for (i, (field, arg)) in sig.input_fields.iter().zip(&method.args).enumerate() {
+    for (field, arg) in sig.input_fields.iter().zip(&method.args) {
         let part = data.parts.iter().find(|p| p.id == field.name);
         let value = match part {
             Some(part) => Some(decode(field, or_empty(part.data.as_deref()), &field.name)?),
-            None if i == 0 && data.parts.is_empty() => {
-                // An old-style input: its text is the first argument's.
-                let text = data.text.as_ref().map(|t| t.raw.clone());
-                match (
-                    text,
-                    field.r#type == api::model_type_field::DataType::Str as i32,
-                ) {
-                    (Some(text), true) => Some(Value::Str(text)),
-                    _ => Some(decode(field, data, &field.name)?).filter(|v| !v.is_none()),
-                }
-            }
             None => None,
         };
         match (value, &arg.default) {
@@ -189,9 +185,10 @@ pub(crate) async fn predict(model: &Model, request: api::PostModelOutputsRequest
     let sig = method.signature();
     let mut outputs = Vec::with_capacity(request.inputs.len());
     for input in &request.inputs {
-        let args = arguments(method, &sig, or_empty(input.data.as_deref()))?;
+        let data = or_empty(input.data.as_deref());
+        let args = arguments(method, &sig, data)?;
         let value = guarded(|| handler(args)).await?;
-        outputs.push(output(&sig, value)?);
+        outputs.push(output(&sig, value, old_format::is_old_format(data))?);
     }
     Ok(answered(outputs))
 }
@@ -200,11 +197,12 @@ pub(crate) async fn predict(model: &Model, request: api::PostModelOutputsRequest
 fn responses(
     sig: MethodSignature,
     answers: BoxStream<'static, Result<Value, HandlerError>>,
+    old: bool,
 ) -> BoxStream<'static, Reply> {
     answers
         .map(move |answer| {
             let value = answer.map_err(|HandlerError(e)| e)?;
-            Ok(answered(vec![output(&sig, value)?]))
+            Ok(answered(vec![output(&sig, value, old)?]))
         })
         .scan(false, |failed_before, reply| {
             let stop = *failed_before;
@@ -225,8 +223,10 @@ pub(crate) fn generate(
             return Err(format!("{name} is not a generate method"));
         };
         let sig = method.signature();
-        let args = arguments(method, &sig, first_data(&request))?;
-        Ok(responses(sig, guarded_stream(|| handler(args))))
+        let data = first_data(&request);
+        let args = arguments(method, &sig, data)?;
+        let old = old_format::is_old_format(data);
+        Ok(responses(sig, guarded_stream(|| handler(args)), old))
     });
     started.unwrap_or_else(|e| futures_util::stream::once(async move { Err(e) }).boxed())
 }
@@ -255,19 +255,24 @@ pub(crate) fn stream(
                 .find(|f| f.iterator)
                 .cloned()
                 .ok_or_else(|| format!("{name} declares no streaming argument"))?;
-            let value_of = move |request: &api::PostModelOutputsRequest| -> Option<Value> {
-                let part = first_data(request)
-                    .parts
-                    .iter()
-                    .find(|p| p.id == field.name)?;
+            // The first value is in the first request (converted, if in the old format); each
+            // later request holds only a next one.
+            let value_of = move |data: &api::Data| -> Option<Value> {
+                let part = data.parts.iter().find(|p| p.id == field.name)?;
                 decode(&field, or_empty(part.data.as_deref()), &field.name).ok()
             };
-            let args = arguments(method, &sig, first_data(&first))?;
-            let head = value_of(&first);
-            let values = futures_util::stream::iter(head)
-                .chain(incoming.filter_map(move |r| futures_util::future::ready(value_of(&r))))
-                .boxed();
-            Ok(responses(sig, guarded_stream(|| handler(args, values))))
+            let data = first_data(&first);
+            let args = arguments(method, &sig, data)?;
+            let old = old_format::is_old_format(data);
+            let head = value_of(&*old_format::new_format(data, &sig.input_fields)?);
+            let later =
+                incoming.filter_map(move |r| futures_util::future::ready(value_of(first_data(&r))));
+            let values = futures_util::stream::iter(head).chain(later).boxed();
+            Ok(responses(
+                sig,
+                guarded_stream(|| handler(args, values)),
+                old,
+            ))
         });
         let mut replies =
             started.unwrap_or_else(|e| futures_util::stream::once(async move { Err(e) }).boxed());

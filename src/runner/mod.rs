@@ -41,6 +41,7 @@ mod item;
 mod json;
 mod local;
 mod model;
+mod old_format;
 mod protocol;
 mod run;
 

@@ -24,6 +24,7 @@ mod limits;
 mod local_server;
 mod methods;
 mod methods_sdk;
+mod old_format;
 mod paginate;
 mod progress;
 mod proxy;

@@ -45,7 +45,7 @@ pub use call::{MethodCall, decode_output, method_input};
 pub(crate) use discovery::Signatures;
 pub use error::MethodError;
 #[allow(unused_imports)]
-pub(crate) use serialize::{decode, encode_part, or_empty};
+pub(crate) use serialize::{decode, encode_part, or_empty, to_proto};
 pub use signature::python_signature;
 #[allow(unused_imports)]
 pub(crate) use signature::{py_float, signatures_from_json};

@@ -22,6 +22,7 @@ use crate::rpc;
 pub struct Work {
     item: RunnerItem,
     chunks: Vec<PostModelOutputsRequest>,
+    open: bool,
 }
 
 impl Work {
@@ -39,7 +40,14 @@ impl Work {
                 ..Default::default()
             },
             chunks: Vec::new(),
+            open: false,
         }
+    }
+
+    /// A stream item whose caller never ends its input: no RUNNER_STREAM_END after its chunks.
+    pub fn without_end(mut self) -> Work {
+        self.open = true;
+        self
     }
 
     /// A predict item (UNARY_UNARY).
@@ -69,6 +77,7 @@ impl Work {
         Work {
             item,
             chunks: Vec::new(),
+            open: false,
         }
     }
 }
@@ -82,6 +91,7 @@ struct ApiState {
     waiting: usize,
     handed: Vec<String>,
     finished: Vec<String>,
+    cancelled: Vec<String>,
 }
 
 #[derive(Default)]
@@ -195,7 +205,10 @@ impl RunnerApi {
             })),
             ..Default::default()
         };
-        let controls = self.state().controls.clone();
+        let controls = self.update(|s| {
+            s.cancelled.push(id.to_owned());
+            s.controls.clone()
+        });
         controls
             .iter()
             .filter(|tx| {
@@ -343,7 +356,7 @@ impl RunnerApi {
             ));
             replies.push(reply(StatusCode::Success, vec![item]));
         }
-        if streamed {
+        if streamed && !work.open {
             replies.push(reply(StatusCode::RunnerStreamEnd, Vec::new()));
         }
         for message in replies {
@@ -364,9 +377,10 @@ impl RunnerApi {
             }
         }
         self.update(|s| {
-            if vanished && !s.sent.iter().any(|m| m.runner_item_id == id) {
+            let cancelled = s.cancelled.contains(&id);
+            if vanished && !cancelled && !s.sent.iter().any(|m| m.runner_item_id == id) {
                 // The runner left before it took the item (its stream was cut, not closed):
-                // the item goes to another, as the API reassigns it.
+                // the item goes to another, as the API reassigns it (unless it was cancelled).
                 s.queue.push_front(again);
             } else {
                 s.finished.push(id);

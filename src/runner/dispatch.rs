@@ -96,12 +96,16 @@ fn output(sig: &MethodSignature, value: Value, old: bool) -> Result<api::Output,
 }
 
 /// The arguments in `data`, read as the SDK's model reads them: each by its part, else its
-/// default; a stream method's streaming argument is left to the caller. Data in the old format
+/// default; a stream method's streaming argument is not among them (its values are the
+/// handler's stream). Data in the old format
 /// (no parts) is first converted as the SDK converts it ([`old_format::new_format`]).
 fn arguments(method: &Method, sig: &MethodSignature, data: &api::Data) -> Result<Args, String> {
     let data = old_format::new_format(data, &sig.input_fields)?;
     let mut values = Vec::new();
     for (field, arg) in sig.input_fields.iter().zip(&method.args) {
+        if arg.stream {
+            continue; // its values come as the handler's stream
+        }
         let part = data.parts.iter().find(|p| p.id == field.name);
         let value = match part {
             Some(part) => Some(decode(field, or_empty(part.data.as_deref()), &field.name)?),
@@ -110,7 +114,6 @@ fn arguments(method: &Method, sig: &MethodSignature, data: &api::Data) -> Result
         match (value, &arg.default) {
             (Some(value), _) => values.push((field.name.clone(), value)),
             (None, Some(default)) => values.push((field.name.clone(), default.clone())),
-            (None, None) if arg.stream => {}
             (None, None) => return Err(format!("Missing required field: {}", field.name)),
         }
     }
@@ -199,17 +202,40 @@ fn responses(
     answers: BoxStream<'static, Result<Value, HandlerError>>,
     old: bool,
 ) -> BoxStream<'static, Reply> {
-    answers
-        .map(move |answer| {
-            let value = answer.map_err(|HandlerError(e)| e)?;
-            Ok(answered(vec![output(&sig, value, old)?]))
-        })
-        .scan(false, |failed_before, reply| {
-            let stop = *failed_before;
-            *failed_before |= reply.is_err();
-            futures_util::future::ready((!stop).then_some(reply))
-        })
-        .boxed()
+    let mut replies = answers.map(move |answer| {
+        let value = answer.map_err(|HandlerError(e)| e)?;
+        Ok(answered(vec![output(&sig, value, old)?]))
+    });
+    // Over at the first failure, without asking the handler for more (it may never answer).
+    let mut failed = false;
+    futures_util::stream::poll_fn(move |cx| {
+        if failed {
+            return std::task::Poll::Ready(None);
+        }
+        let reply = std::task::ready!(replies.poll_next_unpin(cx));
+        failed = matches!(reply, Some(Err(_)));
+        std::task::Poll::Ready(reply)
+    })
+    .boxed()
+}
+
+/// Whether an inlined value is one the SDK takes for no value at all (its `_ZERO_VALUE_IDS`:
+/// `None`, `''`, `b''`, `0`, `False`; a float 0.0 is a new object there, so a value).
+fn is_zero(value: &Value) -> bool {
+    match value {
+        Value::None | Value::Int(0) | Value::Bool(false) => true,
+        Value::Str(s) => s.is_empty(),
+        Value::Bytes(b) => b.is_empty(),
+        _ => false,
+    }
+}
+
+/// The SDK's check that a generate or stream call has exactly one input.
+fn one_input(request: &api::PostModelOutputsRequest, kind: &str) -> Result<(), String> {
+    match request.inputs.len() {
+        1 => Ok(()),
+        _ => Err(format!("{kind} requires exactly one input")),
+    }
 }
 
 /// A generate call: a response per answer.
@@ -218,16 +244,18 @@ pub(crate) fn generate(
     request: api::PostModelOutputsRequest,
 ) -> BoxStream<'static, Reply> {
     let name = method_name(&request, "generate");
-    let started = find(&model, &name).and_then(|method| {
-        let Handler::Generate(handler) = &method.handler else {
-            return Err(format!("{name} is not a generate method"));
-        };
-        let sig = method.signature();
-        let data = first_data(&request);
-        let args = arguments(method, &sig, data)?;
-        let old = old_format::is_old_format(data);
-        Ok(responses(sig, guarded_stream(|| handler(args)), old))
-    });
+    let started = one_input(&request, "Generate")
+        .and_then(|()| find(&model, &name))
+        .and_then(|method| {
+            let Handler::Generate(handler) = &method.handler else {
+                return Err(format!("{name} is not a generate method"));
+            };
+            let sig = method.signature();
+            let data = first_data(&request);
+            let args = arguments(method, &sig, data)?;
+            let old = old_format::is_old_format(data);
+            Ok(responses(sig, guarded_stream(|| handler(args)), old))
+        });
     started.unwrap_or_else(|e| futures_util::stream::once(async move { Err(e) }).boxed())
 }
 
@@ -244,38 +272,80 @@ pub(crate) fn stream(
             return;
         };
         let name = method_name(&first, "stream");
-        let started = find(&model, &name).and_then(|method| {
-            let Handler::Stream(handler) = &method.handler else {
-                return Err(format!("{name} is not a stream method"));
-            };
-            let sig = method.signature();
-            let field = sig
-                .input_fields
-                .iter()
-                .find(|f| f.iterator)
-                .cloned()
-                .ok_or_else(|| format!("{name} declares no streaming argument"))?;
-            // The first value is in the first request (converted, if in the old format); each
-            // later request holds only a next one.
-            let value_of = move |data: &api::Data| -> Option<Value> {
-                let part = data.parts.iter().find(|p| p.id == field.name)?;
-                decode(&field, or_empty(part.data.as_deref()), &field.name).ok()
-            };
-            let data = first_data(&first);
-            let args = arguments(method, &sig, data)?;
-            let old = old_format::is_old_format(data);
-            let head = value_of(&*old_format::new_format(data, &sig.input_fields)?);
-            let later =
-                incoming.filter_map(move |r| futures_util::future::ready(value_of(first_data(&r))));
-            let values = futures_util::stream::iter(head).chain(later).boxed();
-            Ok(responses(
-                sig,
-                guarded_stream(|| handler(args, values)),
-                old,
-            ))
-        });
-        let mut replies =
-            started.unwrap_or_else(|e| futures_util::stream::once(async move { Err(e) }).boxed());
+        // A later value that cannot be read ends the input, and the call with its failure.
+        let bad_value: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
+        let slot = bad_value.clone();
+        let started = one_input(&first, "Streaming")
+            .and_then(|()| find(&model, &name))
+            .and_then(|method| {
+                let Handler::Stream(handler) = &method.handler else {
+                    return Err(format!("{name} is not a stream method"));
+                };
+                let sig = method.signature();
+                let position = sig
+                    .input_fields
+                    .iter()
+                    .position(|f| f.iterator)
+                    .ok_or_else(|| format!("{name} declares no streaming argument"))?;
+                let field = sig.input_fields[position].clone();
+                // A value: its part, else the value inlined in the data (as the SDK reads a stream's
+                // later requests); none is the SDK's KeyError.
+                let value_of = move |data: &api::Data| -> Result<Value, String> {
+                    if let Some(part) = data.parts.iter().find(|p| p.id == field.name) {
+                        return decode(&field, or_empty(part.data.as_deref()), &field.name);
+                    }
+                    match decode(&field, data, &field.name)? {
+                        value if is_zero(&value) => Err(format!("'{}'", field.name)),
+                        value => Ok(value),
+                    }
+                };
+                let data = first_data(&first);
+                let args = arguments(method, &sig, data)?;
+                let old = old_format::is_old_format(data);
+                // The first value is in the first request (converted, if in the old format).
+                let converted = old_format::new_format(data, &sig.input_fields)?;
+                let head = match converted
+                    .parts
+                    .iter()
+                    .any(|p| p.id == sig.input_fields[position].name)
+                {
+                    true => value_of(&converted)?,
+                    false if position == 0 => value_of(&converted)?,
+                    false => {
+                        return Err(format!(
+                            "Missing required field: {}",
+                            sig.input_fields[position].name
+                        ));
+                    }
+                };
+                let later = incoming
+                    .map(move |r| value_of(first_data(&r)))
+                    .take_while(move |value| {
+                        if let Err(e) = value
+                            && let Ok(mut slot) = slot.lock()
+                        {
+                            *slot = Some(e.clone());
+                        }
+                        futures_util::future::ready(value.is_ok())
+                    })
+                    .filter_map(|value| futures_util::future::ready(value.ok()));
+                let values = futures_util::stream::once(async move { head })
+                    .chain(later)
+                    .boxed();
+                Ok(responses(
+                    sig,
+                    guarded_stream(|| handler(args, values)),
+                    old,
+                ))
+            });
+        let late_failure = futures_util::stream::once(async move {
+            bad_value.lock().ok().and_then(|mut slot| slot.take())
+        })
+        .filter_map(|failure| futures_util::future::ready(failure.map(Err)));
+        let mut replies = match started {
+            Ok(replies) => replies.chain(late_failure).boxed(),
+            Err(e) => futures_util::stream::once(async move { Err(e) }).boxed(),
+        };
         // The caller gone (or the item cancelled), the work stops at once, not at its next answer.
         loop {
             let reply = tokio::select! {
@@ -283,8 +353,9 @@ pub(crate) fn stream(
                 () = tx.closed() => None,
             };
             let Some(reply) = reply else { break };
-            if tx.send(reply).await.is_err() {
-                break;
+            let failed = reply.is_err();
+            if tx.send(reply).await.is_err() || failed {
+                break; // a failure is the last reply
             }
         }
     });

@@ -24,8 +24,9 @@ pub enum RunnerError {
         expected: &'static str,
     },
 
-    /// The client could not be built (credentials, endpoint), or the API refused the runner's
-    /// credentials: nothing a reconnect would mend.
+    /// The client could not be built (credentials, endpoint), the API refused the runner's
+    /// credentials, or it does not know the runner (CONN_DOES_NOT_EXIST,
+    /// RUNNER_DOES_NOT_EXIST): nothing a reconnect would mend.
     #[error("the runner cannot work: {0}")]
     Client(#[source] crate::Error),
 

@@ -53,7 +53,7 @@ pub(crate) fn new_format<'a>(
     let mut old = data.clone();
     let mut new = api::Data::default();
     for field in fields {
-        let part = take(&mut old, field);
+        let part = take(&mut old, field)?;
         if is_set(&part) {
             new.parts.push(api::Part {
                 id: field.name.clone(),
@@ -67,7 +67,7 @@ pub(crate) fn new_format<'a>(
 }
 
 /// The value of `field`'s type taken out of `old`.
-fn take(old: &mut api::Data, field: &ModelTypeField) -> api::Data {
+fn take(old: &mut api::Data, field: &ModelTypeField) -> Result<api::Data, String> {
     let mut new = api::Data::default();
     match DataType::try_from(field.r#type) {
         Ok(DataType::Str) => {
@@ -92,7 +92,7 @@ fn take(old: &mut api::Data, field: &ModelTypeField) -> api::Data {
         Ok(DataType::JsonData) => {
             if let Some(doc) = old.struct_value.take() {
                 new.struct_value = Some(doc);
-            } else if let Some(doc) = json_object(&old.string_value) {
+            } else if let Some(doc) = json_object(&old.string_value)? {
                 new.struct_value = Some(doc);
                 old.string_value.clear();
             }
@@ -100,20 +100,30 @@ fn take(old: &mut api::Data, field: &ModelTypeField) -> api::Data {
         // The SDK converts no list, tuple or named fields from the old format.
         _ => {}
     }
-    new
+    Ok(new)
 }
 
-/// A JSON object in `text`, as a `Struct` (anything else is left as text, as the SDK leaves it).
-fn json_object(text: &str) -> Option<prost_types::Struct> {
+/// A JSON object in `text`, as a `Struct`. Text that is not JSON is left as it is; JSON that
+/// is not an object is the error the SDK's `Struct.update` raises for it.
+fn json_object(text: &str) -> Result<Option<prost_types::Struct>, String> {
     if text.is_empty() {
-        return None;
+        return Ok(None);
     }
-    let json @ serde_json::Value::Object(_) = serde_json::from_str(text).ok()? else {
-        return None;
+    let Ok(json) = serde_json::from_str::<serde_json::Value>(text) else {
+        return Ok(None);
     };
-    match crate::methods::to_proto(json).kind? {
-        prost_types::value::Kind::StructValue(doc) => Some(doc),
-        _ => None,
+    let python_type = match &json {
+        serde_json::Value::Object(_) => "dict",
+        serde_json::Value::Null => "NoneType",
+        serde_json::Value::Bool(_) => "bool",
+        serde_json::Value::Number(n) if n.is_f64() => "float",
+        serde_json::Value::Number(_) => "int",
+        serde_json::Value::String(_) => "str",
+        serde_json::Value::Array(_) => "list",
+    };
+    match crate::methods::to_proto(json).kind {
+        Some(prost_types::value::Kind::StructValue(doc)) => Ok(Some(doc)),
+        _ => Err(format!("'{python_type}' object has no attribute 'items'")),
     }
 }
 
@@ -138,10 +148,11 @@ pub(crate) fn old_format(output: &mut api::Output) {
     let Some(data) = output.data.as_mut() else {
         return;
     };
-    let Some(first) = data.parts.first_mut().and_then(|p| p.data.take()) else {
+    let Some(first) = data.parts.first_mut() else {
         return;
     };
-    let mut inlined = *first;
+    // An empty list's part has no data: the answer is then an empty one.
+    let mut inlined = first.data.take().map(|d| *d).unwrap_or_default();
     if !inlined.string_value.is_empty() {
         inlined.text = Some(Box::new(api::Text::raw(inlined.string_value.clone())));
     }

@@ -314,26 +314,28 @@ async fn one_stream(shared: &Shared) -> Result<Next, Error> {
     }
 }
 
-/// The next reply, or an error after `idle` without one.
+/// The next reply, or an error at `deadline` without one.
 async fn next_reply(
     replies: &mut crate::ResponseStream<MultiRunnerItemResponse>,
-    idle: Option<Duration>,
+    deadline: Option<Instant>,
 ) -> Result<Option<Result<MultiRunnerItemResponse, Error>>, tokio::time::error::Elapsed> {
-    match idle {
-        Some(idle) => tokio::time::timeout(idle, replies.next()).await,
+    match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline, replies.next()).await,
         None => Ok(replies.next().await),
     }
 }
 
-/// A stream item's next chunks, to its model.
+/// A stream item's next chunks, to its model; whether there was one.
 fn forward(
     chunks: Option<&mpsc::UnboundedSender<api::PostModelOutputsRequest>>,
     reply: MultiRunnerItemResponse,
-) {
-    let Some(chunks) = chunks else { return };
+) -> bool {
+    let Some(chunks) = chunks else { return false };
+    let mut any = false;
     for request in reply.runner_items.into_iter().filter_map(request_of) {
-        let _ = chunks.send(request);
+        any |= chunks.send(request).is_ok();
     }
+    any
 }
 
 /// Resolves when the item is cancelled (never, if its switch is gone).
@@ -359,6 +361,10 @@ async fn work(
     let streamed = kind_of(&item) == RunnerMethodType::StreamingStreaming;
     let (serial, mut cancelled) = shared.track(&id);
     let chunk_idle = shared.config.chunk_idle;
+    // The input of a stream item ends when no chunk came for `chunk_idle` (outputs meanwhile do
+    // not count).
+    let mut chunk_deadline = Instant::now() + chunk_idle;
+    let mut dropped = false;
     let (chunk_tx, mut chunk_rx) = mpsc::unbounded_channel();
     let mut chunk_tx = streamed.then_some(chunk_tx);
     let chunks = futures_util::stream::poll_fn(move |cx| chunk_rx.poll_recv(cx));
@@ -372,7 +378,10 @@ async fn work(
                     let post = shared.post(&id, output);
                     let sent = tokio::select! {
                         sent = tx.send(post) => sent.is_ok(),
-                        () = cancellation(&mut cancelled) => false,
+                        () = cancellation(&mut cancelled) => {
+                            dropped = true;
+                            false
+                        }
                     };
                     if !sent {
                         break;
@@ -380,7 +389,7 @@ async fn work(
                 }
                 None => break,
             },
-            reply = next_reply(&mut replies, chunk_tx.is_some().then_some(chunk_idle)), if open => {
+            reply = next_reply(&mut replies, chunk_tx.is_some().then_some(chunk_deadline)), if open => {
                 match reply {
                     // The caller sent no chunk for too long: its input is over.
                     Err(_) => {
@@ -389,8 +398,15 @@ async fn work(
                     }
                     Ok(Some(Ok(reply))) => match code_of(&reply) {
                         Some(StatusCode::RunnerStreamEnd) => chunk_tx = None,
-                        Some(StatusCode::RunnerItemCancelled) => break,
-                        _ => forward(chunk_tx.as_ref(), reply),
+                        Some(StatusCode::RunnerItemCancelled) => {
+                            dropped = true;
+                            break;
+                        }
+                        _ => {
+                            if forward(chunk_tx.as_ref(), reply) {
+                                chunk_deadline = Instant::now() + chunk_idle;
+                            }
+                        }
                     },
                     // The stream is gone: no more chunks, nowhere to post. The work stops.
                     Ok(Some(Err(_)) | None) => {
@@ -399,15 +415,19 @@ async fn work(
                     }
                 }
             }
-            () = cancellation(&mut cancelled) => break,
+            () = cancellation(&mut cancelled) => {
+                dropped = true;
+                break;
+            }
         }
     }
     shared.untrack(&id, serial);
     drop(outputs);
     drop(chunk_tx);
     drop(tx);
-    if open {
-        // The runner's side is closed: the API ends the stream.
+    if open && !dropped {
+        // The runner's side is closed: the API ends the stream. (A cancelled item's stream is
+        // dropped at once.)
         let _ = tokio::time::timeout(CLOSE_GRACE, async {
             while replies.next().await.is_some() {}
         })

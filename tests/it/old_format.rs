@@ -5,7 +5,7 @@
 
 use clarifai_tonic::api::{self, MultiOutputResponse, PostModelOutputsRequest};
 use clarifai_tonic::runner::serve;
-use clarifai_tonic::{ClarifaiClient, Error, TryStreamExt, stream};
+use clarifai_tonic::{ClarifaiClient, Error, StreamExt, TryStreamExt, stream};
 
 use crate::support::echo::echo;
 
@@ -100,6 +100,16 @@ fn cases() -> Vec<(&'static str, PostModelOutputsRequest)> {
             "a list argument the old format cannot carry",
             request(Some("lists"), text("a")),
         ),
+        (
+            "a JSON string that is not an object",
+            request(
+                Some("json"),
+                api::Data {
+                    string_value: "[1, 2]".into(),
+                    ..Default::default()
+                },
+            ),
+        ),
     ]
 }
 
@@ -119,6 +129,43 @@ async fn answers(client: &ClarifaiClient) -> Vec<MultiOutputResponse> {
         .await
         .unwrap();
     all.extend(streamed.try_collect::<Vec<_>>().await.unwrap());
+    // A stream's later values inlined (no part): a string is read, a text alone is no value (the
+    // SDK's KeyError, after the answers before it).
+    let inlined = |s: &str| api::Data {
+        string_value: s.into(),
+        ..Default::default()
+    };
+    let later = [
+        request(Some("stream"), text("x")),
+        request(None, inlined("y")),
+        request(None, text("z")),
+        request(None, inlined("never read")),
+    ];
+    all.extend(collect(client.stream_model_outputs(stream::iter(later)).await).await);
+    // Two inputs to a generate call.
+    let mut two = request(Some("generate"), text("a"));
+    two.inputs.push(two.inputs[0].clone());
+    all.extend(collect(client.generate_model_outputs(two).await).await);
+    all
+}
+
+/// Every answer of a stream, its failure (the last) included.
+async fn collect(
+    answers: Result<clarifai_tonic::ResponseStream<MultiOutputResponse>, Error>,
+) -> Vec<MultiOutputResponse> {
+    // A failure as the first answer comes back from the call itself.
+    let mut answers = match answers {
+        Ok(answers) => answers,
+        Err(e) => return vec![comparable(Err(e))],
+    };
+    let mut all = Vec::new();
+    while let Some(answer) = answers.next().await {
+        let failed = answer.is_err();
+        all.push(comparable(answer));
+        if failed {
+            break;
+        }
+    }
     all
 }
 
@@ -140,6 +187,22 @@ async fn old_format_inputs_get_the_sdks_answers() {
         assert_eq!(a, b, "{name}: ours, then the SDK's");
     }
     // What the answers are, so that both being wrong alike shows too.
+    let details: Vec<&str> = mine
+        .iter()
+        .filter_map(|r| r.status.as_ref())
+        .map(|s| s.details.as_str())
+        .filter(|d| !d.is_empty())
+        .collect();
+    assert_eq!(
+        details,
+        [
+            "Field prompt is required but not set",
+            "Field words is required but not set",
+            "'list' object has no attribute 'items'",
+            "'chunks'",
+            "Generate requires exactly one input"
+        ]
+    );
     let first = &mine[0].outputs[0].data.as_ref().unwrap();
     assert_eq!(first.string_value, "hi|0.7|16");
     assert_eq!(first.text.as_ref().unwrap().raw, "hi|0.7|16");

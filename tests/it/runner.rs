@@ -335,3 +335,49 @@ async fn a_panicking_handler_is_a_failure_and_the_runner_goes_on() {
     runner.stop();
     runner.wait().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_generate_that_fails_and_would_go_on_ends_at_its_failure() {
+    let mock = MockV2::start().await.unwrap();
+    let api = mock.runner_api();
+    let model = Model::new().method(
+        Method::generate("generate", |_| {
+            stream::once(async { Err("out of memory".into()) })
+                .chain(stream::pending::<Result<Value, _>>())
+        })
+        .returns(Type::Str),
+    );
+    let runner = start(&mock, model.clone(), config()).await;
+    api.push(Work::generate(
+        "failing",
+        request(&model, "generate", vec![]),
+    ));
+    let outputs = api.wait_done("failing").await;
+    assert_eq!(outputs.len(), 1);
+    assert_eq!(code(&outputs[0]), StatusCode::Failure as i32);
+    runner.stop();
+    runner.wait().await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stream_items_input_ends_after_chunk_idle_without_a_chunk() {
+    let mock = MockV2::start().await.unwrap();
+    let api = mock.runner_api();
+    let model = echo();
+    let runner = start(&mock, echo(), config().chunk_idle(Duration::from_secs(60))).await;
+    let started = tokio::time::Instant::now();
+    let chunk = |c: &str| request(&model, "stream", vec![("chunks", c.into())]);
+    api.push(Work::stream("open", chunk("x"), [chunk("y")]).without_end());
+    let outputs = api.wait_done("open").await;
+    assert_eq!(
+        values(&model, "stream", &outputs),
+        ["x?", "y?"].map(Value::from)
+    );
+    assert!(
+        started.elapsed() >= Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+    runner.stop();
+    runner.wait().await.unwrap();
+}

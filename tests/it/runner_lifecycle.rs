@@ -14,7 +14,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{Notify, Semaphore};
 
 use crate::support::echo::echo;
-use crate::support::runner::{PAT, config, handshakes, request, start, values};
+use crate::support::runner::{PAT, config, handshakes, request, start, values, within};
 
 #[tokio::test(start_paused = true)]
 async fn a_dropped_connection_is_reconnected_with_backoff() {
@@ -351,7 +351,7 @@ async fn the_example_runs_from_the_environment_and_stops_on_sigterm() {
         .spawn()
         .expect("the example starts");
     let model = crate::support::classifier::model();
-    api.wait_waiting(2).await; // CLARIFAI_NUM_THREADS polls
+    within("the example's two polls", api.wait_waiting(2)).await; // CLARIFAI_NUM_THREADS
     api.push(Work::predict(
         "env-item",
         request(
@@ -360,7 +360,7 @@ async fn the_example_runs_from_the_environment_and_stops_on_sigterm() {
             vec![("text", "a great day".into()), ("top_k", 1.into())],
         ),
     ));
-    let outputs = api.wait_done("env-item").await;
+    let outputs = within("the example's answer", api.wait_done("env-item")).await;
     let concepts = values(&model, "predict", &outputs);
     let Value::List(concepts) = &concepts[0] else {
         panic!("{concepts:?}")
@@ -377,6 +377,6 @@ async fn the_example_runs_from_the_environment_and_stops_on_sigterm() {
         .args(["-TERM", &pid])
         .status();
     assert!(killed.expect("kill runs").success());
-    let status = child.wait().await.unwrap();
+    let status = within("the example's exit", child.wait()).await.unwrap();
     assert!(status.success(), "a graceful stop exits 0: {status}");
 }

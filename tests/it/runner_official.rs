@@ -18,6 +18,7 @@ use clarifai_tonic::{Credentials, Value, rpc};
 
 use crate::interop::python_or_skip;
 use crate::support::echo::echo;
+use crate::support::runner::within;
 
 /// A child process, killed when dropped.
 struct Killed(Child);
@@ -131,11 +132,15 @@ async fn run_official(python: &Path) -> Vec<PostRunnerItemOutputsRequest> {
     let ids = script(&api);
     let _runner = official_runner(python, &mock.url());
     for id in &ids {
-        api.wait_done(id).await;
+        within(
+            "the official runner's work (INTEROP_SERVER_LOG=1 shows its log)",
+            api.wait_done(id),
+        )
+        .await;
     }
     // The next stream waits for work, and the control stream listens.
-    api.wait_waiting(1).await;
-    api.wait_controls(1).await;
+    within("the official runner's next stream", api.wait_waiting(1)).await;
+    within("the official runner's control stream", api.wait_controls(1)).await;
     api.sent()
 }
 

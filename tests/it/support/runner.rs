@@ -81,3 +81,12 @@ pub fn handshakes(api: &RunnerApi, control: bool) -> Vec<PostRunnerItemOutputsRe
         .filter(|m| m.runner_item_id.is_empty() && m.runner_id.starts_with("control-") == control)
         .collect()
 }
+
+/// `future`, or a panic naming `what` after two minutes: for waits on another process (the
+/// official runner, the example binary), which could exit at start-up and leave a wait that
+/// would never end. A bound that turns a hang into a failure, not a timing.
+pub async fn within<T>(what: &str, future: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(std::time::Duration::from_secs(120), future)
+        .await
+        .unwrap_or_else(|_| panic!("{what} did not happen within two minutes"))
+}

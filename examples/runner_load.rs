@@ -12,8 +12,11 @@
 //! handshake, the item, its output posted, the close.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::Instant;
+
+#[path = "common/official_runner.rs"]
+mod official_runner;
 
 use clarifai_tonic::api;
 use clarifai_tonic::methods::method_input;
@@ -90,21 +93,8 @@ impl Drop for Killed {
 }
 
 fn official(python: &Path, url: &str, polls: usize) -> std::io::Result<Killed> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let child = Command::new(python)
-        .args(["-m", "clarifai.runners.server", "--health_check_port", "0"])
-        .arg("--model_path")
-        .arg(root.join("tests/interop/echo"))
-        .args([
-            "--user_id",
-            "me",
-            "--compute_cluster_id",
-            "cc",
-            "--nodepool_id",
-            "np",
-        ])
-        .args(["--runner_id", "r1", "--pat", "load-pat", "--base_url", url])
-        .args(["--num_threads", &polls.to_string()])
+    let mut command = official_runner::command(python, url, polls);
+    let child = command
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()?;
@@ -130,7 +120,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .transpose()?;
 
     let (mock, api) = start_api().await?;
-    let client = mock.client(Credentials::pat("load-pat", "me", "")?)?;
+    let client = mock.client(Credentials::pat("runner-pat", "me", "")?)?;
     let config = RunnerConfig::new("me", "cc", "np", "r1")
         .polls(polls)
         .health_port(None)

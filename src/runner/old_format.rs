@@ -9,26 +9,30 @@ use crate::api::{self, ModelTypeField};
 
 /// Whether `data` is in the old format: no parts, and some field of its own set.
 pub(crate) fn is_old_format(data: &api::Data) -> bool {
-    data.parts.is_empty()
-        && (data.image.is_some()
-            || data.video.is_some()
-            || data.metadata.is_some()
-            || data.geo.is_some()
-            || data.text.is_some()
-            || data.audio.is_some()
-            || data.ndarray.is_some()
-            || data.struct_value.is_some()
-            || has_scalar(data)
-            || !data.concepts.is_empty()
-            || !data.colors.is_empty()
-            || !data.clusters.is_empty()
-            || !data.embeddings.is_empty()
-            || !data.regions.is_empty()
-            || !data.frames.is_empty()
-            || !data.tracks.is_empty()
-            || !data.time_segments.is_empty()
-            || !data.hits.is_empty()
-            || !data.heatmaps.is_empty())
+    data.parts.is_empty() && any_field(data)
+}
+
+/// Whether a field of `data` other than its parts is set (the SDK's list of them).
+fn any_field(data: &api::Data) -> bool {
+    data.image.is_some()
+        || data.video.is_some()
+        || data.metadata.is_some()
+        || data.geo.is_some()
+        || data.text.is_some()
+        || data.audio.is_some()
+        || data.ndarray.is_some()
+        || data.struct_value.is_some()
+        || has_scalar(data)
+        || !data.concepts.is_empty()
+        || !data.colors.is_empty()
+        || !data.clusters.is_empty()
+        || !data.embeddings.is_empty()
+        || !data.regions.is_empty()
+        || !data.frames.is_empty()
+        || !data.tracks.is_empty()
+        || !data.time_segments.is_empty()
+        || !data.hits.is_empty()
+        || !data.heatmaps.is_empty()
 }
 
 fn has_scalar(data: &api::Data) -> bool {
@@ -128,19 +132,7 @@ fn json_object(text: &str) -> Result<Option<prost_types::Struct>, String> {
 }
 
 fn is_set(data: &api::Data) -> bool {
-    data.image.is_some()
-        || data.video.is_some()
-        || data.metadata.is_some()
-        || data.geo.is_some()
-        || data.text.is_some()
-        || data.audio.is_some()
-        || data.ndarray.is_some()
-        || data.struct_value.is_some()
-        || !data.concepts.is_empty()
-        || !data.regions.is_empty()
-        || !data.frames.is_empty()
-        || !data.parts.is_empty()
-        || has_scalar(data)
+    any_field(data) || !data.parts.is_empty()
 }
 
 /// An answer's data in the old format: its first part's data, a string also as `text.raw`.

@@ -8,7 +8,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 
 use clarifai_tonic::api::{self, MethodSignature, PostRunnerItemOutputsRequest};
 use clarifai_tonic::methods::method_input;
@@ -31,29 +31,7 @@ impl Drop for Killed {
 }
 
 fn official_runner(python: &Path, api_url: &str) -> Killed {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut child = Command::new(python)
-        .args(["-m", "clarifai.runners.server", "--health_check_port", "0"])
-        .arg("--model_path")
-        .arg(root.join("tests/interop/echo"))
-        .args([
-            "--user_id",
-            "me",
-            "--compute_cluster_id",
-            "cc",
-            "--nodepool_id",
-            "np",
-        ])
-        .args([
-            "--runner_id",
-            "r1",
-            "--pat",
-            "runner-pat",
-            "--num_threads",
-            "1",
-        ])
-        .args(["--base_url", api_url])
-        .env("PYTHONUNBUFFERED", "1")
+    let mut child = crate::support::official_runner::command(python, api_url, 1)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

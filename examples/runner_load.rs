@@ -22,7 +22,7 @@ use clarifai_tonic::api;
 use clarifai_tonic::methods::method_input;
 use clarifai_tonic::mock::{MockV2, RunnerApi, Work};
 use clarifai_tonic::runner::{Method, Model, Runner, RunnerConfig, Type};
-use clarifai_tonic::{Credentials, Value, rpc};
+use clarifai_tonic::{Credentials, Value};
 
 /// The Rust twin of tests/interop/echo's `predict`.
 fn model() -> Model {
@@ -46,15 +46,7 @@ fn model() -> Model {
 /// The API, with `GetRunner` answered (the official runner checks that its runner exists).
 async fn start_api() -> Result<(MockV2, RunnerApi), Box<dyn std::error::Error>> {
     let mock = MockV2::start().await?;
-    mock.on::<rpc::GetRunner, _, _>(|_| async {
-        Ok(api::SingleRunnerResponse {
-            runner: Some(Box::new(api::Runner {
-                id: "r1".into(),
-                ..Default::default()
-            })),
-            ..Default::default()
-        })
-    });
+    official_runner::answer_get_runner(&mock);
     mock.set_recording(false);
     let api = mock.runner_api();
     Ok((mock, api))

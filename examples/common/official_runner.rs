@@ -1,9 +1,26 @@
 //! The official Python runner (`clarifai-protocol`, started by the SDK's `python -m
 //! clarifai.runners.server` without `--grpc`) serving tests/interop/echo against an API at
-//! `api_url`: the runner load example and the runner differential test start it alike.
+//! `api_url`: the runner load example and the runner differential test start it alike, against
+//! a MockV2 that answers what it asks first.
 
 use std::path::Path;
 use std::process::Command;
+
+use clarifai_tonic::mock::MockV2;
+use clarifai_tonic::{api, rpc};
+
+/// Answers the official runner's `GetRunner` (it checks that its runner, `r1`, exists).
+pub fn answer_get_runner(mock: &MockV2) {
+    mock.on::<rpc::GetRunner, _, _>(|_| async {
+        Ok(api::SingleRunnerResponse {
+            runner: Some(Box::new(api::Runner {
+                id: "r1".into(),
+                ..Default::default()
+            })),
+            ..Default::default()
+        })
+    });
+}
 
 /// The command, to be given its output handling and spawned.
 pub fn command(python: &Path, api_url: &str, polls: usize) -> Command {

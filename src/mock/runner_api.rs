@@ -167,13 +167,14 @@ impl RunnerApi {
         out
     }
 
-    /// Waits until `ready` holds for the state.
-    async fn until<T>(&self, mut ready: impl FnMut(&ApiState) -> Option<T>) -> T {
+    /// Waits until `ready` gives something, checked (and, if it changes the state, changed)
+    /// under the lock in one step.
+    async fn until<T>(&self, mut ready: impl FnMut(&mut ApiState) -> Option<T>) -> T {
         loop {
             let changed = self.shared.changed.notified();
             tokio::pin!(changed);
             changed.as_mut().enable();
-            if let Some(out) = ready(&self.state()) {
+            if let Some(out) = ready(&mut self.state()) {
                 return out;
             }
             changed.await;
@@ -283,25 +284,21 @@ impl RunnerApi {
     /// Waits for what this stream gets: a RUNNER_NEEDS_RETRY answer (`None`) or a piece of work,
     /// checked and taken in one step so that no other stream can take it between.
     async fn take(&self) -> Option<Work> {
-        loop {
-            let changed = self.shared.changed.notified();
-            tokio::pin!(changed);
-            changed.as_mut().enable();
-            let taken = {
-                let mut state = self.state();
-                if state.retries > 0 {
-                    state.retries -= 1;
-                    Some(None)
-                } else {
-                    state.queue.pop_front().map(Some)
-                }
-            };
-            if let Some(taken) = taken {
-                self.update(|s| s.waiting -= 1);
-                return taken;
-            }
-            changed.await;
-        }
+        let taken = self
+            .until(|s| {
+                let taken = match s.retries {
+                    0 => Some(s.queue.pop_front()?),
+                    _ => {
+                        s.retries -= 1;
+                        None
+                    }
+                };
+                s.waiting -= 1;
+                Some(taken)
+            })
+            .await;
+        self.shared.changed.notify_waiters();
+        taken
     }
 
     /// Serves one `ProcessRunnerItems` stream.

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use futures_util::stream::BoxStream;
+use std::borrow::Cow;
 use std::panic::AssertUnwindSafe;
 
 use futures_util::{FutureExt, Stream, StreamExt};
@@ -17,7 +18,7 @@ use super::old_format;
 use crate::Value;
 use crate::api::status::{Status, StatusCode};
 use crate::api::{self, MethodSignature};
-use crate::methods::{decode, encode_part, or_empty};
+use crate::methods::{GET_SIGNATURES, METHOD_NAME_KEY, decode, encode_part, or_empty};
 
 /// One response of the model's, or why the call failed (which ends a stream of them).
 pub(crate) type Reply = Result<api::MultiOutputResponse, String>;
@@ -43,9 +44,9 @@ fn first_data(request: &api::PostModelOutputsRequest) -> &api::Data {
 }
 
 /// The method named in `inputs[0].data.metadata["_method_name"]`, else `fallback`.
-pub(crate) fn method_name(request: &api::PostModelOutputsRequest, fallback: &str) -> String {
+fn method_name(request: &api::PostModelOutputsRequest, fallback: &str) -> String {
     let metadata = first_data(request).metadata.as_ref();
-    match metadata.and_then(|m| m.fields.get("_method_name")?.kind.clone()) {
+    match metadata.and_then(|m| m.fields.get(METHOD_NAME_KEY)?.kind.clone()) {
         Some(prost_types::value::Kind::StringValue(name)) => name,
         _ => fallback.to_owned(),
     }
@@ -97,9 +98,14 @@ fn output(sig: &MethodSignature, value: Value, old: bool) -> Result<api::Output,
 
 /// The arguments in `data`, read as the SDK's model reads them: each by its part, else its
 /// default; a stream method's streaming argument is not among them (its values are the
-/// handler's stream). Data in the old format
-/// (no parts) is first converted as the SDK converts it ([`old_format::new_format`]).
-fn arguments(method: &Method, sig: &MethodSignature, data: &api::Data) -> Result<Args, String> {
+/// handler's stream). Data in the old format (no parts) is first converted as the SDK converts
+/// it ([`old_format::new_format`]); the data they were read from comes back too, owned exactly
+/// when it was converted (see [`converted`]).
+fn arguments<'a>(
+    method: &Method,
+    sig: &MethodSignature,
+    data: &'a api::Data,
+) -> Result<(Args, Cow<'a, api::Data>), String> {
     let data = old_format::new_format(data, &sig.input_fields)?;
     let mut values = Vec::new();
     for (field, arg) in sig.input_fields.iter().zip(&method.args) {
@@ -117,7 +123,14 @@ fn arguments(method: &Method, sig: &MethodSignature, data: &api::Data) -> Result
             (None, None) => return Err(format!("Missing required field: {}", field.name)),
         }
     }
-    Ok(Args { values })
+    Ok((Args { values }, data))
+}
+
+/// Whether the data came in the old format: its answers then go back in it too. (The `Cow`
+/// itself is the question, not the data it holds.)
+#[allow(clippy::ptr_arg)]
+fn converted(data: &Cow<'_, api::Data>) -> bool {
+    matches!(data, Cow::Owned(_))
 }
 
 /// `_GET_SIGNATURES`'s answer: the signatures as JSON, in protobuf's JSON form.
@@ -178,7 +191,7 @@ fn guarded_stream(
 /// A predict call: one output per input.
 pub(crate) async fn predict(model: &Model, request: api::PostModelOutputsRequest) -> Reply {
     let name = method_name(&request, "predict");
-    if name == "_GET_SIGNATURES" {
+    if name == GET_SIGNATURES {
         return Ok(signatures(model));
     }
     let method = find(model, &name)?;
@@ -188,10 +201,9 @@ pub(crate) async fn predict(model: &Model, request: api::PostModelOutputsRequest
     let sig = method.signature();
     let mut outputs = Vec::with_capacity(request.inputs.len());
     for input in &request.inputs {
-        let data = or_empty(input.data.as_deref());
-        let args = arguments(method, &sig, data)?;
+        let (args, data) = arguments(method, &sig, or_empty(input.data.as_deref()))?;
         let value = guarded(|| handler(args)).await?;
-        outputs.push(output(&sig, value, old_format::is_old_format(data))?);
+        outputs.push(output(&sig, value, converted(&data))?);
     }
     Ok(answered(outputs))
 }
@@ -251,9 +263,8 @@ pub(crate) fn generate(
                 return Err(format!("{name} is not a generate method"));
             };
             let sig = method.signature();
-            let data = first_data(&request);
-            let args = arguments(method, &sig, data)?;
-            let old = old_format::is_old_format(data);
+            let (args, data) = arguments(method, &sig, first_data(&request))?;
+            let old = converted(&data);
             Ok(responses(sig, guarded_stream(|| handler(args)), old))
         });
     started.unwrap_or_else(|e| futures_util::stream::once(async move { Err(e) }).boxed())
@@ -288,6 +299,7 @@ pub(crate) fn stream(
                     .position(|f| f.iterator)
                     .ok_or_else(|| format!("{name} declares no streaming argument"))?;
                 let field = sig.input_fields[position].clone();
+                let stream_name = field.name.clone();
                 // A value: its part, else the value inlined in the data (as the SDK reads a stream's
                 // later requests); none is the SDK's KeyError.
                 let value_of = move |data: &api::Data| -> Result<Value, String> {
@@ -299,25 +311,14 @@ pub(crate) fn stream(
                         value => Ok(value),
                     }
                 };
-                let data = first_data(&first);
-                let args = arguments(method, &sig, data)?;
-                let old = old_format::is_old_format(data);
                 // The first value is in the first request (converted, if in the old format).
-                let converted = old_format::new_format(data, &sig.input_fields)?;
-                let head = match converted
-                    .parts
-                    .iter()
-                    .any(|p| p.id == sig.input_fields[position].name)
-                {
-                    true => value_of(&converted)?,
-                    false if position == 0 => value_of(&converted)?,
-                    false => {
-                        return Err(format!(
-                            "Missing required field: {}",
-                            sig.input_fields[position].name
-                        ));
-                    }
-                };
+                let (args, data) = arguments(method, &sig, first_data(&first))?;
+                let old = converted(&data);
+                let has_part = data.parts.iter().any(|p| p.id == stream_name);
+                if !has_part && position != 0 {
+                    return Err(format!("Missing required field: {stream_name}"));
+                }
+                let head = value_of(&data)?;
                 let later = incoming
                     .map(move |r| value_of(first_data(&r)))
                     .take_while(move |value| {

@@ -8,7 +8,7 @@ use crate::api::model_type_field::DataType;
 use crate::api::{self, ModelTypeField};
 
 /// Whether `data` is in the old format: no parts, and some field of its own set.
-pub(crate) fn is_old_format(data: &api::Data) -> bool {
+fn is_old_format(data: &api::Data) -> bool {
     data.parts.is_empty() && any_field(data)
 }
 
@@ -46,7 +46,7 @@ fn has_scalar(data: &api::Data) -> bool {
 /// `data` with a part per argument `fields` name, as the SDK converts an old-format input:
 /// each field takes the `Data` field of its type, which is then used up (a text reaches the first
 /// `str` argument only); a required argument with nothing for it is an error that names it.
-/// Data already in parts is borrowed as it is.
+/// Data already in parts is borrowed as it is: the result is owned exactly when it was converted.
 pub(crate) fn new_format<'a>(
     data: &'a api::Data,
     fields: &[ModelTypeField],

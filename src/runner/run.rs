@@ -161,17 +161,15 @@ impl RunningRunner {
 
     async fn until_signals(self, mut signals: Signals) -> Result<(), RunnerError> {
         let shared = self.shared.clone();
-        let stopper = tokio::spawn(async move {
+        self.alongside(async move {
             signals.next().await;
             tracing::info!("runner: stopping on a signal; finishing the items in hand");
             shared.stop.send_replace(true);
             signals.next().await;
             tracing::warn!("runner: a second signal; dropping the items in hand");
             shared.cancel_all();
-        });
-        let ended = self.wait().await;
-        stopper.abort();
-        ended
+        })
+        .await
     }
 
     /// Stops when `stop` resolves, and waits for the items in hand; returns early with the error
@@ -181,13 +179,22 @@ impl RunningRunner {
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), RunnerError> {
         let shared = self.shared.clone();
-        let stopper = tokio::spawn(async move {
+        self.alongside(async move {
             stop.await;
             tracing::info!("runner: stopping; finishing the items in hand");
             shared.stop.send_replace(true);
-        });
+        })
+        .await
+    }
+
+    /// [`wait`](Self::wait)s with `watcher` running beside it, until the runner has ended.
+    async fn alongside(
+        self,
+        watcher: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), RunnerError> {
+        let watcher = tokio::spawn(watcher);
         let ended = self.wait().await;
-        stopper.abort();
+        watcher.abort();
         ended
     }
 }

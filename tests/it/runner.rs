@@ -13,14 +13,12 @@ use clarifai_tonic::{StreamExt, Value, rpc, stream};
 use tokio::sync::Notify;
 
 use crate::support::echo::echo;
-use crate::support::runner::{PAT, code, config, handshakes, request, start, values};
+use crate::support::runner::{PAT, code, config, handshakes, request, serving, start, values};
 
 #[tokio::test]
 async fn the_handshake_and_every_method_kind() {
-    let mock = MockV2::start().await.unwrap();
-    let api = mock.runner_api();
     let model = echo();
-    let runner = start(&mock, echo(), config()).await;
+    let (mock, api, runner) = serving(echo(), config()).await;
 
     api.push(Work::predict(
         "p",
@@ -98,10 +96,8 @@ async fn the_handshake_and_every_method_kind() {
 
 #[tokio::test]
 async fn a_failing_handler_posts_failure_with_its_cause() {
-    let mock = MockV2::start().await.unwrap();
-    let api = mock.runner_api();
     let model = echo();
-    let runner = start(&mock, echo(), config()).await;
+    let (_mock, api, runner) = serving(echo(), config()).await;
     api.push(Work::predict(
         "f",
         request(&model, "fail", vec![("reason", "no GPU today".into())]),
@@ -177,11 +173,9 @@ fn slow_model(dropped: Arc<Notify>) -> Model {
 
 #[tokio::test]
 async fn a_cancellation_on_the_control_stream_drops_the_items_work() {
-    let mock = MockV2::start().await.unwrap();
-    let api = mock.runner_api();
     let dropped = Arc::new(Notify::new());
     let model = slow_model(dropped.clone());
-    let runner = start(&mock, model.clone(), config()).await;
+    let (_mock, api, runner) = serving(model.clone(), config()).await;
     api.wait_controls(1).await;
     let first = || vec![("chunks", Value::from("first"))];
     let items = [
@@ -279,11 +273,9 @@ async fn a_cancellation_read_before_its_item_comes_is_kept_for_it() {
     };
     // A current-thread runtime: the runner's tasks log through this subscriber too.
     let _guard = tracing::subscriber::set_default(subscriber);
-    let mock = MockV2::start().await.unwrap();
-    let api = mock.runner_api();
     let dropped = Arc::new(Notify::new());
     let model = slow_model(dropped.clone());
-    let runner = start(&mock, model.clone(), config()).await;
+    let (_mock, api, runner) = serving(model.clone(), config()).await;
     api.wait_controls(1).await;
     assert_eq!(api.cancel("early"), 1);
     read.notified().await; // the runner has read the cancellation; the item is not yet sent
@@ -299,8 +291,6 @@ async fn a_cancellation_read_before_its_item_comes_is_kept_for_it() {
 
 #[tokio::test]
 async fn a_panicking_handler_is_a_failure_and_the_runner_goes_on() {
-    let mock = MockV2::start().await.unwrap();
-    let api = mock.runner_api();
     let model = Model::new().method(
         Method::predict("predict", |args| async move {
             let index: i64 = args.take("index")?;
@@ -310,7 +300,7 @@ async fn a_panicking_handler_is_a_failure_and_the_runner_goes_on() {
         .arg("index", Type::Int)
         .returns(Type::Int),
     );
-    let runner = start(&mock, model.clone(), config()).await;
+    let (_mock, api, runner) = serving(model.clone(), config()).await;
     api.push(Work::predict(
         "bad",
         request(&model, "predict", vec![("index", 7.into())]),
@@ -338,8 +328,6 @@ async fn a_panicking_handler_is_a_failure_and_the_runner_goes_on() {
 
 #[tokio::test]
 async fn a_generate_that_fails_and_would_go_on_ends_at_its_failure() {
-    let mock = MockV2::start().await.unwrap();
-    let api = mock.runner_api();
     let model = Model::new().method(
         Method::generate("generate", |_| {
             stream::once(async { Err("out of memory".into()) })
@@ -347,7 +335,7 @@ async fn a_generate_that_fails_and_would_go_on_ends_at_its_failure() {
         })
         .returns(Type::Str),
     );
-    let runner = start(&mock, model.clone(), config()).await;
+    let (_mock, api, runner) = serving(model.clone(), config()).await;
     api.push(Work::generate(
         "failing",
         request(&model, "generate", vec![]),
@@ -361,10 +349,8 @@ async fn a_generate_that_fails_and_would_go_on_ends_at_its_failure() {
 
 #[tokio::test(start_paused = true)]
 async fn a_stream_items_input_ends_after_chunk_idle_without_a_chunk() {
-    let mock = MockV2::start().await.unwrap();
-    let api = mock.runner_api();
     let model = echo();
-    let runner = start(&mock, echo(), config().chunk_idle(Duration::from_secs(60))).await;
+    let (_mock, api, runner) = serving(echo(), config().chunk_idle(Duration::from_secs(60))).await;
     let started = tokio::time::Instant::now();
     let chunk = |c: &str| request(&model, "stream", vec![("chunks", c.into())]);
     api.push(Work::stream("open", chunk("x"), [chunk("y")]).without_end());

@@ -14,14 +14,12 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{Notify, Semaphore};
 
 use crate::support::echo::echo;
-use crate::support::runner::{PAT, config, handshakes, request, start, values, within};
+use crate::support::runner::{PAT, config, handshakes, request, serving, start, values, within};
 
 #[tokio::test(start_paused = true)]
 async fn a_dropped_connection_is_reconnected_with_backoff() {
-    let mock = MockV2::start().await.unwrap();
-    let api = mock.runner_api();
     let model = echo();
-    let runner = start(&mock, echo(), config()).await;
+    let (mock, api, runner) = serving(echo(), config()).await;
     api.wait_waiting(1).await;
     api.wait_controls(1).await;
     let before = mock.calls_to::<rpc::ProcessRunnerItems>().len();
@@ -127,8 +125,6 @@ async fn a_runner_the_api_does_not_know_stops() {
 
 #[tokio::test]
 async fn four_polls_by_default_each_with_an_item_in_hand() {
-    let mock = MockV2::start().await.unwrap();
-    let api = mock.runner_api();
     let config = RunnerConfig::new("me", "cc", "np", "r1").health_port(None);
     // Each handler holds a permit until all four are in hand together.
     let gate = Arc::new(Semaphore::new(0));
@@ -145,7 +141,7 @@ async fn four_polls_by_default_each_with_an_item_in_hand() {
         })
         .returns(Type::Str),
     );
-    let runner = start(&mock, model.clone(), config).await;
+    let (_mock, api, runner) = serving(model.clone(), config).await;
     api.wait_waiting(4).await;
     for i in 0..4 {
         api.push(Work::predict(
@@ -203,8 +199,6 @@ async fn get(addr: std::net::SocketAddr, path: &str) -> String {
 
 #[tokio::test]
 async fn health_endpoints_and_a_graceful_stop() {
-    let mock = MockV2::start().await.unwrap();
-    let api = mock.runner_api();
     let (started, release) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
     let (s, r) = (started.clone(), release.clone());
     let model = Model::new().method(
@@ -219,7 +213,7 @@ async fn health_endpoints_and_a_graceful_stop() {
         .returns(Type::Str),
     );
     let config = config().health_addr(Some("127.0.0.1:0".parse().unwrap()));
-    let runner = start(&mock, model.clone(), config).await;
+    let (_mock, api, runner) = serving(model.clone(), config).await;
     let health = runner.health_addr().unwrap();
     for path in [
         "/healthz/liveness",

@@ -14,7 +14,7 @@ use clarifai_tonic::api::{self, MethodSignature, PostRunnerItemOutputsRequest};
 use clarifai_tonic::methods::method_input;
 use clarifai_tonic::mock::{MockV2, RunnerApi, Work};
 use clarifai_tonic::runner::{Runner, RunnerConfig};
-use clarifai_tonic::{Credentials, Value, rpc};
+use clarifai_tonic::{Credentials, Value};
 
 use crate::interop::python_or_skip;
 use crate::support::echo::echo;
@@ -97,15 +97,7 @@ fn script(api: &RunnerApi) -> Vec<&'static str> {
 
 async fn run_official(python: &Path) -> Vec<PostRunnerItemOutputsRequest> {
     let mock = MockV2::start().await.unwrap();
-    mock.on::<rpc::GetRunner, _, _>(|_| async {
-        Ok(api::SingleRunnerResponse {
-            runner: Some(Box::new(api::Runner {
-                id: "r1".into(),
-                ..Default::default()
-            })),
-            ..Default::default()
-        })
-    });
+    crate::support::official_runner::answer_get_runner(&mock);
     let api = mock.runner_api();
     let ids = script(&api);
     let _runner = official_runner(python, &mock.url());

@@ -12,7 +12,10 @@ use crate::api::{self, MethodSignature};
 use crate::{Error, ModelHandle};
 
 /// The method name of the SDK's signature query.
-const GET_SIGNATURES: &str = "_GET_SIGNATURES";
+/// The pseudo-method a model answers with its signatures as JSON.
+pub(crate) const GET_SIGNATURES: &str = "_GET_SIGNATURES";
+/// The key of `inputs[0].data.metadata` that names the method to call.
+pub(crate) const METHOD_NAME_KEY: &str = "_method_name";
 
 /// A handle's method signatures, fetched on first use and shared by its clones.
 #[derive(Clone, Debug, Default)]
@@ -24,7 +27,7 @@ pub(crate) fn method_metadata(method: &str) -> prost_types::Struct {
         kind: Some(prost_types::value::Kind::StringValue(method.to_owned())),
     };
     prost_types::Struct {
-        fields: [("_method_name".to_owned(), name)].into_iter().collect(),
+        fields: [(METHOD_NAME_KEY.to_owned(), name)].into_iter().collect(),
     }
 }
 

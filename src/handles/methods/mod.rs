@@ -43,6 +43,8 @@ use std::fmt;
 
 pub use call::{MethodCall, decode_output, method_input};
 pub(crate) use discovery::Signatures;
+#[cfg(feature = "runner")]
+pub(crate) use discovery::{GET_SIGNATURES, METHOD_NAME_KEY};
 pub use error::MethodError;
 #[allow(unused_imports)]
 pub(crate) use serialize::{decode, encode_part, or_empty, to_proto};

@@ -23,6 +23,7 @@ pub fn client(mock: &MockV2) -> ClarifaiClient {
         .unwrap()
 }
 
+/// A runner of `model` started against `mock`, with the PAT.
 pub async fn start(mock: &MockV2, model: Model, config: RunnerConfig) -> RunningRunner {
     Runner::new(model, client(mock), config)
         .start()
@@ -30,6 +31,15 @@ pub async fn start(mock: &MockV2, model: Model, config: RunnerConfig) -> Running
         .unwrap()
 }
 
+/// A MockV2 acting as the API, and a runner of `model` started against it.
+pub async fn serving(model: Model, config: RunnerConfig) -> (MockV2, RunnerApi, RunningRunner) {
+    let mock = MockV2::start().await.unwrap();
+    let api = mock.runner_api();
+    let runner = start(&mock, model, config).await;
+    (mock, api, runner)
+}
+
+/// A request calling `method` of `model` with `args`, encoded by its signature.
 pub fn request(
     model: &Model,
     method: &str,

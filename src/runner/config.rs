@@ -23,6 +23,9 @@ pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// How long a stream item's input may pause between two chunks before it is taken as over: the
 /// SDK's `TIME_BETWEEN_STREAM_REQUESTS`.
 pub const DEFAULT_CHUNK_IDLE: Duration = Duration::from_secs(60);
+/// The largest post a runner sends unless set, encoded: the SDK's `MAX_RUNNER_RESPONSE_SIZE`
+/// (128 MiB).
+pub const DEFAULT_MAX_POST: usize = 128 << 20;
 
 /// Who a runner is and how it works.
 ///
@@ -49,6 +52,7 @@ pub struct RunnerConfig {
     pub(crate) error_window: Duration,
     pub(crate) control: bool,
     pub(crate) chunk_idle: Duration,
+    pub(crate) max_post: usize,
 }
 
 impl RunnerConfig {
@@ -74,6 +78,7 @@ impl RunnerConfig {
             error_window: DEFAULT_ERROR_WINDOW,
             control: true,
             chunk_idle: DEFAULT_CHUNK_IDLE,
+            max_post: DEFAULT_MAX_POST,
         }
     }
 
@@ -186,6 +191,15 @@ impl RunnerConfig {
     /// (60 s unless set): the model then finishes with what it got.
     pub fn chunk_idle(mut self, idle: Duration) -> Self {
         self.chunk_idle = idle;
+        self
+    }
+
+    /// The largest post the runner sends, encoded (128 MiB unless set). An output over it is
+    /// answered in its place by one with status FAILURE that gives both sizes: the item still ends
+    /// as the caller expects, where a post the API refuses would break the runner's stream. (The
+    /// SDK's runner cuts the output's text to fit instead, and answers SUCCESS.)
+    pub fn max_post_size(mut self, bytes: usize) -> Self {
+        self.max_post = bytes;
         self
     }
 

@@ -60,6 +60,14 @@ pub(crate) fn run(
     }
 }
 
+/// What is posted in place of an output of `size` bytes over the runner's `limit`.
+pub(crate) fn too_large(size: usize, limit: usize) -> RunnerItemOutput {
+    output(failure(format!(
+        "the model's output is {size} bytes encoded, over the {limit} bytes a runner may post \
+         (RunnerConfig::max_post_size)"
+    )))
+}
+
 fn output(response: api::MultiOutputResponse) -> RunnerItemOutput {
     RunnerItemOutput {
         response: Some(api::runner_item_output::Response::MultiOutputResponse(

@@ -47,7 +47,7 @@ mod run;
 
 pub use config::{
     DEFAULT_BACKOFF, DEFAULT_CHUNK_IDLE, DEFAULT_ERROR_WINDOW, DEFAULT_HEALTH_PORT,
-    DEFAULT_MAX_BACKOFF, DEFAULT_MAX_ERRORS, DEFAULT_POLLS, RunnerConfig,
+    DEFAULT_MAX_BACKOFF, DEFAULT_MAX_ERRORS, DEFAULT_MAX_POST, DEFAULT_POLLS, RunnerConfig,
 };
 pub use error::RunnerError;
 pub use local::{LocalServer, serve};

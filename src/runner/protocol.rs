@@ -158,7 +158,7 @@ impl Shared {
     /// One output of the item `id`, posted as the official runner posts it (SUCCESS, with no
     /// replica id).
     fn post(&self, id: &str, output: RunnerItemOutput) -> PostRunnerItemOutputsRequest {
-        PostRunnerItemOutputsRequest {
+        let mut post = PostRunnerItemOutputsRequest {
             runner_item_id: id.to_owned(),
             runner_item_outputs: vec![output],
             ..self.message(
@@ -166,7 +166,13 @@ impl Shared {
                 StatusCode::Success,
                 "Success",
             )
+        };
+        let size = prost::Message::encoded_len(&post);
+        if size > self.config.max_post {
+            tracing::warn!(item = %id, size, limit = self.config.max_post, "runner: output too large to post");
+            post.runner_item_outputs = vec![item::too_large(size, self.config.max_post)];
         }
+        post
     }
 
     /// Pauses for `pause`, or less if the runner stops meanwhile.

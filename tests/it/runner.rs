@@ -1,7 +1,7 @@
 //! The runner (feature `runner`) against MockV2 acting as the API (`MockV2::runner_api`): the
-//! handshake, each method kind, a failing handler, cancellation through the control stream and
-//! RUNNER_NEEDS_RETRY. Its life (reconnects, budget, polls, health, stop) is in
-//! runner_lifecycle.rs.
+//! handshake, each method kind, a failing handler, an output over the post limit, cancellation
+//! through the control stream and RUNNER_NEEDS_RETRY. Its life (reconnects, budget, polls,
+//! health, stop) is in runner_lifecycle.rs.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -322,6 +322,48 @@ async fn a_panicking_handler_is_a_failure_and_the_runner_goes_on() {
     );
     let good = api.wait_done("good").await;
     assert_eq!(values(&model, "predict", &good), [Value::from(2)]);
+    runner.stop();
+    runner.wait().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_output_over_the_post_limit_is_answered_failure_with_both_sizes() {
+    let model = echo();
+    let (_mock, api, runner) = serving(echo(), config().max_post_size(1024)).await;
+    api.push(Work::predict(
+        "big",
+        request(&model, "predict", vec![("prompt", "x".repeat(4096).into())]),
+    ));
+    api.push(Work::predict(
+        "small",
+        request(&model, "predict", vec![("prompt", "hi".into())]),
+    ));
+    let big = api.wait_done("big").await;
+    assert_eq!(big.len(), 1);
+    let Some(api::runner_item_output::Response::MultiOutputResponse(response)) = &big[0].response
+    else {
+        panic!("no response");
+    };
+    let status = response.status.as_ref().unwrap();
+    assert_eq!(status.code, StatusCode::Failure as i32);
+    assert!(
+        status.details.starts_with("the model's output is ")
+            && status
+                .details
+                .contains(" bytes encoded, over the 1024 bytes a runner may post"),
+        "{}",
+        status.details
+    );
+    assert!(
+        response.outputs.is_empty(),
+        "nothing of the output is posted"
+    );
+    // Under the limit, the next item is answered as usual on the same runner.
+    let small = api.wait_done("small").await;
+    assert_eq!(
+        values(&model, "predict", &small),
+        [Value::from("hi|0.7|16")]
+    );
     runner.stop();
     runner.wait().await.unwrap();
 }

@@ -156,7 +156,8 @@ impl Shared {
     }
 
     /// One output of the item `id`, posted as the official runner posts it (SUCCESS, with no
-    /// replica id).
+    /// replica id); an output over the configured `max_post` is replaced by a FAILURE naming
+    /// both sizes.
     fn post(&self, id: &str, output: RunnerItemOutput) -> PostRunnerItemOutputsRequest {
         let mut post = PostRunnerItemOutputsRequest {
             runner_item_id: id.to_owned(),
@@ -169,8 +170,9 @@ impl Shared {
         };
         let size = prost::Message::encoded_len(&post);
         if size > self.config.max_post {
-            tracing::warn!(item = %id, size, limit = self.config.max_post, "runner: output too large to post");
-            post.runner_item_outputs = vec![item::too_large(size, self.config.max_post)];
+            let limit = self.config.max_post;
+            tracing::warn!(item = %id, size, limit, "runner: output too large to post");
+            post.runner_item_outputs = vec![item::too_large(size, limit)];
         }
         post
     }

@@ -6,14 +6,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use clarifai_tonic::api::{self, status::StatusCode};
+use clarifai_tonic::api::status::StatusCode;
 use clarifai_tonic::mock::{MockV2, Work};
 use clarifai_tonic::runner::{Method, Model, Type};
 use clarifai_tonic::{StreamExt, Value, rpc, stream};
 use tokio::sync::Notify;
 
 use crate::support::echo::echo;
-use crate::support::runner::{PAT, code, config, handshakes, request, serving, start, values};
+use crate::support::runner::{
+    PAT, code, config, handshakes, request, response, serving, start, values,
+};
 
 #[tokio::test]
 async fn the_handshake_and_every_method_kind() {
@@ -103,11 +105,7 @@ async fn a_failing_handler_posts_failure_with_its_cause() {
         request(&model, "fail", vec![("reason", "no GPU today".into())]),
     ));
     let outputs = api.wait_done("f").await;
-    let Some(api::runner_item_output::Response::MultiOutputResponse(response)) =
-        &outputs[0].response
-    else {
-        panic!("no response");
-    };
+    let response = response(&outputs[0]);
     let status = response.status.as_ref().unwrap();
     assert_eq!(status.code, StatusCode::Failure as i32);
     assert_eq!(status.details, "no GPU today");
@@ -311,10 +309,7 @@ async fn a_panicking_handler_is_a_failure_and_the_runner_goes_on() {
     ));
     let bad = api.wait_done("bad").await;
     assert_eq!(code(&bad[0]), StatusCode::Failure as i32);
-    let Some(api::runner_item_output::Response::MultiOutputResponse(response)) = &bad[0].response
-    else {
-        panic!("no response");
-    };
+    let response = response(&bad[0]);
     let details = &response.status.as_ref().unwrap().details;
     assert!(
         details.starts_with("the handler panicked: index out of bounds"),
@@ -340,10 +335,7 @@ async fn an_output_over_the_post_limit_is_answered_failure_with_both_sizes() {
     ));
     let big = api.wait_done("big").await;
     assert_eq!(big.len(), 1);
-    let Some(api::runner_item_output::Response::MultiOutputResponse(response)) = &big[0].response
-    else {
-        panic!("no response");
-    };
+    let response = response(&big[0]);
     let status = response.status.as_ref().unwrap();
     assert_eq!(status.code, StatusCode::Failure as i32);
     assert!(

@@ -65,17 +65,24 @@ pub fn values(model: &Model, method: &str, outputs: &[RunnerItemOutput]) -> Vec<
         .unwrap();
     outputs
         .iter()
-        .map(|o| match &o.response {
-            Some(api::runner_item_output::Response::MultiOutputResponse(r)) => {
-                let status = r.status.as_ref().unwrap();
-                assert_eq!(status.code, StatusCode::Success as i32, "{r:?}");
-                decode_output(&signature, &r.outputs[0]).unwrap()
-            }
-            None => panic!("an output with no response"),
+        .map(|o| {
+            let r = response(o);
+            let status = r.status.as_ref().unwrap();
+            assert_eq!(status.code, StatusCode::Success as i32, "{r:?}");
+            decode_output(&signature, &r.outputs[0]).unwrap()
         })
         .collect()
 }
 
+/// The model's response that `output` carries (a panic if it carries none).
+pub fn response(output: &RunnerItemOutput) -> &api::MultiOutputResponse {
+    match &output.response {
+        Some(api::runner_item_output::Response::MultiOutputResponse(r)) => r,
+        None => panic!("an output with no response"),
+    }
+}
+
+/// The status code of the response that `output` carries (0 if it carries none).
 pub fn code(output: &RunnerItemOutput) -> i32 {
     match &output.response {
         Some(api::runner_item_output::Response::MultiOutputResponse(r)) => {
